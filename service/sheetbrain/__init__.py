@@ -1,0 +1,3 @@
+"""SheetBrain: formula-audit backend for the SheetBrain Google Sheets add-on."""
+
+__version__ = "0.1.0"

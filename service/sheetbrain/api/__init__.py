@@ -1,0 +1,1 @@
+"""HTTP controllers: parse, call the domain, respond. No SQL, no decisions."""

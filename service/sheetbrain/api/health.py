@@ -1,0 +1,34 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.response import Response
+
+from sheetbrain import __version__
+from sheetbrain.errors import ServiceUnavailable
+from sheetbrain.health import readiness
+from sheetbrain.settings import Settings
+from sheetbrain.store.gateway import Gateway
+
+
+class HealthController(Controller):
+    tags = ["health"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @get(["/health", "/api/health"], operation_id="health", summary="Liveness")
+    async def health(self) -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @get("/ready", operation_id="ready", summary="Readiness: database reachable, schema current")
+    async def ready(
+        self, gateway: NamedDependency[Gateway], settings: NamedDependency[Settings]
+    ) -> Response[dict[str, Any]]:
+        report = await readiness(gateway, settings.supabase_dir)
+        if not report.ready:
+            raise ServiceUnavailable(
+                report.reason, headers={"Retry-After": "5"}, extra=report.as_dict()
+            )
+        return Response(report.as_dict())

@@ -1,0 +1,74 @@
+"""The application factory: wiring only (routes, plugins, middleware, lifespan)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from sheetbrain import __version__
+from sheetbrain.api.deps import provide_gateway, provide_identity, provide_settings
+from sheetbrain.api.health import HealthController
+from sheetbrain.api.middleware import request_context_middleware
+from sheetbrain.api.problems import EXCEPTION_HANDLERS
+from sheetbrain.auth import build_authenticator
+from sheetbrain.log import configure_logging
+from sheetbrain.settings import Settings
+from sheetbrain.store.connect import open_gateway
+from sheetbrain.store.gateway import Gateway
+
+ROUTE_HANDLERS: list[type] = [HealthController]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    conninfo: str | None = None,
+    gateway: Gateway | None = None,
+) -> Litestar:
+    """Build the API. Pass `gateway` to share one already open (tests); otherwise the app
+    opens its own from `conninfo` (psycopg) or the settings (supabase-py) and closes it."""
+    settings = settings or Settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if gateway is not None:
+            app.state.gateway = gateway
+            yield
+            return
+        app.state.gateway = await open_gateway(settings, conninfo)
+        try:
+            yield
+        finally:
+            await app.state.gateway.close()
+
+    return Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        lifespan=[lifespan],
+        state=State({"settings": settings, "authenticator": build_authenticator(settings)}),
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "gateway": Provide(provide_gateway, sync_to_thread=False),
+            "identity": Provide(provide_identity),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_context_middleware],
+        cors_config=CORSConfig(allow_origins=settings.cors_origins)
+        if settings.cors_origins
+        else None,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="SheetBrain",
+            version=__version__,
+            path="/docs",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        debug=False,
+    )

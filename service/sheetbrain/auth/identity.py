@@ -1,0 +1,44 @@
+"""The verified caller, as every domain module and SQL function sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ADMIN_ROLE = "org:admin"
+MEMBER_ROLE = "org:member"
+
+IdentitySource = Literal["clerk", "sheetbrain", "local"]
+
+
+def normalise_role(role: str | None) -> str:
+    """Clerk v1 roles are `org:admin`; v2 tokens and the add-ons say `admin`."""
+    if not role:
+        return MEMBER_ROLE
+    return role if role.startswith("org:") else f"org:{role}"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A verified user acting in one organisation (or in their personal workspace).
+
+    `org_id` is the Clerk organisation id; a user with no active organisation works in a
+    personal workspace keyed on their own user id (`personal` is then true).
+    """
+
+    user_id: str
+    org_id: str
+    org_role: str
+    source: IdentitySource
+    email: str | None = None
+    name: str | None = None
+    org_name: str | None = None
+    personal: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.org_role == ADMIN_ROLE
+
+    def claims(self) -> dict[str, Any]:
+        """The JWT claims the database sees (`request.jwt.claims`), for RLS."""
+        return {"sub": self.user_id, "org_id": self.org_id, "org_role": self.org_role}
