@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     """The one configuration object; see `.env.example` for every variable."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
     )
 
     mode: Literal["local", "production"] = Field("local", validation_alias=_env("SHEETBRAIN_MODE"))
@@ -130,6 +134,14 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("token_secret")
+    @classmethod
+    def _long_token_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # HS256 is only as strong as its key: RFC 7518 asks for at least 256 bits.
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (e.g. `openssl rand -base64 48`)")
+        return value
+
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:
         if self.mode == "local":
@@ -167,7 +179,8 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _variable_name(field_name: str) -> str:
+def variable_name(field_name: str) -> str:
+    """The environment variable that sets this field."""
     field = Settings.model_fields.get(field_name)
     alias = field.validation_alias if field else None
     if isinstance(alias, AliasChoices):
@@ -180,6 +193,6 @@ def describe_error(error: ValidationError) -> str:
     parts = []
     for item in error.errors(include_input=False, include_url=False):
         message = item["msg"].removeprefix("Value error, ")
-        variable = _variable_name(str(item["loc"][0])) if item["loc"] else ""
+        variable = variable_name(str(item["loc"][0])) if item["loc"] else ""
         parts.append(f"{variable}: {message}" if variable else message)
     return "configuration error: " + "; ".join(parts)

@@ -18,7 +18,7 @@ from sheetbrain.store.gateway import Gateway
 class HealthController(Controller):
     tags = ["health"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @get(["/health", "/api/health"], operation_id="health", summary="Liveness")
+    @get(["/health", "/api/health"], summary="Liveness")
     async def health(self) -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 

@@ -26,6 +26,10 @@ SERVICE_ROLE = "service_role"
 AUTHENTICATED_ROLE = "authenticated"
 
 
+class StaleConnection(Exception):
+    """The connection failed before the function ran: nothing was done, retrying is safe."""
+
+
 @dataclass(frozen=True)
 class FunctionSignature:
     """What PostgREST reads from its schema cache to call a function."""
@@ -105,13 +109,24 @@ class PostgresTransport:
         self._signatures: dict[str, FunctionSignature] = {}
 
     async def call(self, function: str, args: Mapping[str, Any], claims: Claims | None) -> Any:
-        try:
-            async with self.pool.connection() as conn:
-                return await execute_function(conn, self._signatures, function, args, claims)
-        except psycopg.OperationalError as exc:
-            raise Unavailable(message="the database is unreachable") from exc
-        except TimeoutError as exc:  # pool exhausted or connect timeout
-            raise Unavailable(message="no database connection became available") from exc
+        # A pooled connection may have died while idle (server restart, failover). The
+        # first attempt's failure then happens before the function ran, so one retry on
+        # a fresh connection is safe; a failure after that point is never retried.
+        for attempt in range(2):
+            try:
+                async with self.pool.connection() as conn:
+                    return await execute_function(
+                        conn, self._signatures, function, args, claims
+                    )
+            except StaleConnection as exc:
+                if attempt == 1:
+                    raise Unavailable(message="the database is unreachable") from exc
+                await self.pool.check()  # drop the other idle connections that died too
+            except psycopg.OperationalError as exc:
+                raise Unavailable(message="the database is unreachable") from exc
+            except TimeoutError as exc:  # pool exhausted or connect timeout
+                raise Unavailable(message="no database connection became available") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def close(self) -> None:
         await self.pool.close()
@@ -126,22 +141,26 @@ async def execute_function(
 ) -> Any:
     """Run one function call in its own transaction on `conn`, the PostgREST way."""
     role, claims_json = role_and_claims(claims)
+    function_sent = False
     try:
         async with conn.transaction():
-            signature = signatures.get(function)
-            if signature is None:
-                signature = await _load_signature(conn, function)
-                signatures[function] = signature
             await conn.execute(
                 "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
                 (role, claims_json),
             )
+            signature = signatures.get(function)
+            if signature is None:
+                signature = await _load_signature(conn, function)
+                signatures[function] = signature
             arg_names = list(args)
             params = (json.dumps(dict(args), default=str),) if arg_names else ()
+            function_sent = True
             cursor = await conn.execute(build_call(signature, arg_names), params)
             row = await cursor.fetchone()
             return None if row is None else row[0]
-    except psycopg.OperationalError:
+    except psycopg.OperationalError as exc:
+        if not function_sent:
+            raise StaleConnection from exc
         raise
     except psycopg.Error as exc:
         diag = exc.diag

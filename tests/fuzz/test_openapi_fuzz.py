@@ -1,0 +1,92 @@
+"""Schema-driven fuzzing of every operation the API documents (bounded for CI).
+
+For each operation, generated requests (valid and invalid) are sent over HTTP to the
+service in local mode, signed in and anonymous. Whatever is sent: no 5xx, every error
+is problem+json with an `error` string, and documented responses match their schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from sheetbrain.app import create_app
+from sheetbrain.settings import REPO_ROOT, Settings
+from support.ids import unique_id
+from support.live_server import running_server
+
+pytestmark = pytest.mark.db
+
+EXAMPLES_PER_OPERATION = 25
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture(scope="module")
+def api_schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    settings_ = Settings(
+        mode="local",
+        data_dir=Path(tmp_path_factory.mktemp("fuzz")),
+        supabase_dir=REPO_ROOT / "supabase",
+        log_level="error",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    with running_server(create_app(settings_, conninfo=database_url)) as base_url:
+        yield schemathesis.openapi.from_url(f"{base_url}/docs/openapi.json")
+
+
+@schemathesis.check
+def errors_are_problem_details(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    if response.status_code < 400:
+        return None
+    content_type = response.headers.get("content-type", [""])[0]
+    assert content_type.startswith("application/problem+json"), content_type
+    body = response.json()
+    assert isinstance(body.get("error"), str), body
+    assert body.get("status") == response.status_code, body
+    return None
+
+
+CHECKS = [not_a_server_error, errors_are_problem_details, response_schema_conformance]
+
+
+def fuzz_every_operation(schema: Any, headers: Callable[[], dict[str, str]]) -> list[str]:
+    """Run the checks on generated cases of each operation; return the failures."""
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @FUZZ_SETTINGS
+        @given(case=operation.as_strategy())
+        def run(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers=headers(), checks=CHECKS)
+
+        try:
+            run()
+        except Exception as failure:  # noqa: BLE001 - collect every operation's failure
+            failures.append(f"{operation.label}: {failure}")
+    return failures
+
+
+def test_a_signed_in_member_never_meets_a_server_error(api_schema: Any) -> None:
+    def member() -> dict[str, str]:
+        return {"x-user-id": unique_id("fuzz_user"), "x-user-org": unique_id("fuzz_org")}
+
+    assert fuzz_every_operation(api_schema, member) == []
+
+
+def test_an_anonymous_caller_never_meets_a_server_error(api_schema: Any) -> None:
+    assert fuzz_every_operation(api_schema, dict) == []

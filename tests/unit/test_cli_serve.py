@@ -1,0 +1,40 @@
+"""`sheetbrain serve` fails at start with one line, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from sheetbrain.cli import cli
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> CliRunner:
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
+    return CliRunner()
+
+
+def test_missing_production_configuration_exits_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHEETBRAIN_MODE", "production")
+
+    result = runner.invoke(cli, ["serve"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "configuration error: production mode needs DATABASE_URL or SUPABASE_URL\n"
+    )
+
+
+def test_an_unreachable_database_exits_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:9/x?connect_timeout=1")
+
+    result = runner.invoke(cli, ["serve"])
+
+    assert result.exit_code == 1
+    assert result.output.startswith("startup error: cannot reach the database: ")
+    assert result.output.count("\n") == 1
+    assert "Traceback" not in result.output
