@@ -1,0 +1,70 @@
+"""The rule table: every rule's id, default severity and tags, and how rules register."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sheetbrain.formulas.model import AuditConfig, Severity
+from sheetbrain.formulas.nodes import Node
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    rule_id: str
+    severity: Severity
+    tags: frozenset[str]
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """What a rule reports; the engine turns it into a Finding for the affected cells."""
+
+    message: str
+    fix_hint: str
+    confidence: float
+    # Shape rules: an A1 formula for the analysed (representative) cell.
+    # Sheet rules: an R1C1 shape, rendered per cell.
+    suggestion: str | None = None
+    severity: Severity | None = None  # overrides the rule's default for this issue
+    cell_indices: tuple[int, ...] = ()  # sheet rules only: which cells
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeContext:
+    """One unique formula shape, parsed once; `formula` is its representative cell's text."""
+
+    formula: str
+    tree: Node
+    config: AuditConfig
+    sheet: str | None
+
+
+ContextT = TypeVar("ContextT")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Generic[ContextT]):
+    info: RuleInfo
+    check: Callable[[ContextT], Iterable[Issue]]
+
+
+def register(
+    table: list[Rule[ContextT]], rule_id: str, severity: Severity, tags: set[str], title: str
+) -> Callable[[Callable[[ContextT], Iterable[Issue]]], Callable[[ContextT], Iterable[Issue]]]:
+    """Decorator adding a check function to `table` under `rule_id`."""
+
+    def add(check: Callable[[ContextT], Iterable[Issue]]) -> Callable[[ContextT], Iterable[Issue]]:
+        if any(rule.info.rule_id == rule_id for rule in table):
+            raise ValueError(f"rule {rule_id} registered twice")
+        table.append(Rule(RuleInfo(rule_id, severity, frozenset(tags), title), check))
+        return check
+
+    return add
+
+
+PARSE_ERROR = RuleInfo(
+    "parse-error", Severity.ERROR, frozenset({"syntax"}), "Formula cannot be parsed"
+)

@@ -1,0 +1,249 @@
+"""`audit`: group formulas by shape, run each rule once per shape, then the sheet-wide rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, RuleInfo, ShapeContext
+from sheetbrain.formulas.errors import FormulaError
+from sheetbrain.formulas.model import AuditConfig, AuditReport, CellInput, Finding, Shape
+from sheetbrain.formulas.nodes import Call, Node, Reference, walk_with_ancestors
+from sheetbrain.formulas.parser import parse_formula
+from sheetbrain.formulas.references import parse_address
+from sheetbrain.formulas.shape_rules import SHAPE_RULES
+from sheetbrain.formulas.shapes import shape_of
+from sheetbrain.formulas.sheet_rules import (
+    SHEET_RULES,
+    RelativeArea,
+    ShapeReferences,
+    SheetCell,
+    SheetContext,
+)
+
+ProgressCallback = Callable[[int, int], None]
+_PROGRESS_EVERY = 2_000
+_AGGREGATING = frozenset(
+    {
+        "SUM",
+        "AVERAGE",
+        "COUNT",
+        "COUNTA",
+        "MIN",
+        "MAX",
+        "PRODUCT",
+        "SUBTOTAL",
+        "AGGREGATE",
+        "MEDIAN",
+    }
+)
+
+
+@dataclass
+class _ShapeGroup:
+    shape: str
+    indices: list[int]
+
+
+def audit(
+    cells: Sequence[CellInput],
+    config: AuditConfig = AuditConfig(),  # noqa: B008 - immutable
+    *,
+    sheet: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> AuditReport:
+    """Audit the formulas of one sheet. Never raises for malformed formulas.
+
+    `sheet` names the sheet the cells are on, so that `Sheet1!A1` counts as a
+    same-sheet reference. `progress(done, total)` is called while cells are read.
+    """
+    cells = tuple(cells)
+    positions: dict[int, tuple[int, int]] = {}
+    groups: dict[str, _ShapeGroup] = {}
+    sheet_cells: dict[tuple[int, int], SheetCell] = {}
+    formulas: dict[int, str] = {}
+    total = len(cells)
+    for index, cell in enumerate(cells):
+        if progress is not None and index % _PROGRESS_EVERY == 0:
+            progress(index, total)
+        position = parse_address(cell.address) if cell.address else None
+        formula = cell.formula if cell.formula and cell.formula.startswith("=") else None
+        if position is not None:
+            positions[index] = position
+        if formula is None:
+            if position is not None and _is_number(cell.value):
+                sheet_cells[position] = SheetCell(index, *position, None, True)
+            continue
+        formulas[index] = formula
+        shape = formula if position is None else shape_of(formula, *position)
+        group = groups.get(shape)
+        if group is None:
+            group = groups[shape] = _ShapeGroup(shape, [])
+        group.indices.append(index)
+        if position is not None:
+            sheet_cells[position] = SheetCell(index, *position, shape, False)
+    if progress is not None:
+        progress(total, total)
+
+    findings: list[Finding] = []
+    shapes: list[Shape] = []
+    references: dict[str, ShapeReferences] = {}
+    for group in groups.values():
+        representative = group.indices[0]
+        analysis = _analyse_shape(
+            group,
+            formulas[representative],
+            cells[representative].address,
+            positions.get(representative),
+            tuple(cells[i].address or "" for i in group.indices if i in positions),
+            config,
+            sheet,
+        )
+        shapes.append(analysis.shape)
+        references[group.shape] = analysis.references
+        findings.extend(analysis.findings)
+
+    sheet_context = SheetContext(sheet_cells, formulas, references, config)
+    for sheet_rule in SHEET_RULES:
+        if config.enables(sheet_rule.info.rule_id, sheet_rule.info.tags):
+            for issue in sheet_rule.check(sheet_context):
+                indices = list(issue.cell_indices)
+                located = tuple(cells[i].address or "" for i in indices if i in positions)
+                findings.extend(
+                    _findings(
+                        sheet_rule.info,
+                        [issue],
+                        config,
+                        indices,
+                        located,
+                        lambda suggestion: suggestion,
+                    )
+                )
+
+    findings.sort(key=lambda f: (-f.severity.rank, f.cell_indices[0] if f.cell_indices else 0))
+    by_index: dict[int, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        for index in finding.cell_indices:
+            by_index[index].append(finding)
+    return AuditReport(
+        cells=cells,
+        findings=tuple(findings),
+        shapes=tuple(shapes),
+        formula_count=len(formulas),
+        _by_index={i: tuple(f) for i, f in by_index.items()},
+    )
+
+
+@dataclass(frozen=True)
+class _ShapeAnalysis:
+    shape: Shape
+    references: ShapeReferences
+    findings: list[Finding]
+
+
+def _analyse_shape(
+    group: _ShapeGroup,
+    formula: str,
+    address: str | None,
+    origin: tuple[int, int] | None,
+    addresses: tuple[str, ...],
+    config: AuditConfig,
+    sheet: str | None,
+) -> _ShapeAnalysis:
+    """Parse the shape's representative formula once and run every enabled shape rule."""
+    indices = tuple(group.indices)
+    try:
+        tree = parse_formula(formula)
+        findings: list[Finding] = []
+        context = ShapeContext(formula, tree, config, sheet)
+        for rule in SHAPE_RULES:
+            if config.enables(rule.info.rule_id, rule.info.tags):
+                to_shape = partial(_as_shape, origin=origin)
+                issues = list(rule.check(context))
+                findings += _findings(rule.info, issues, config, indices, addresses, to_shape)
+        shape = Shape(group.shape, address, formula, addresses, indices, _functions(tree))
+        return _ShapeAnalysis(shape, _shape_references(tree, origin, sheet), findings)
+    except FormulaError as error:
+        reason, issue = error.reason, _parse_issue(error)
+    # the parser bounds tree depth, so this is a last line of defence for the
+    # never-raises promise rather than an expected path
+    except RecursionError:
+        reason = "formula too deeply nested to analyse"
+        issue = Issue(reason, "Split the formula into helper cells.", 0.9)
+    shape = Shape(group.shape, address, formula, addresses, indices, (), reason)
+    findings = _findings(PARSE_ERROR, [issue], config, indices, addresses, lambda _: None)
+    return _ShapeAnalysis(shape, ShapeReferences((), ()), findings)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _parse_issue(error: FormulaError) -> Issue:
+    return Issue(
+        f"Cannot parse the formula: {error.reason} (at character {error.position + 1})",
+        "Fix the syntax; the formula will show an error or was stored incorrectly.",
+        0.9,
+    )
+
+
+def _as_shape(suggestion: str | None, origin: tuple[int, int] | None) -> str | None:
+    if suggestion is None:
+        return None
+    return suggestion if origin is None else shape_of(suggestion, *origin)
+
+
+def _findings(
+    info: RuleInfo,
+    issues: Iterable[Issue],
+    config: AuditConfig,
+    indices: Sequence[int],
+    addresses: tuple[str, ...],
+    to_shape: Callable[[str | None], str | None],
+) -> list[Finding]:
+    override = config.severity_overrides.get(info.rule_id)
+    return [
+        Finding(
+            rule_id=info.rule_id,
+            severity=override or issue.severity or info.severity,
+            message=issue.message,
+            fix_hint=issue.fix_hint,
+            cells=addresses,
+            cell_indices=tuple(indices),
+            tags=info.tags,
+            confidence=issue.confidence,
+            suggested_shape=to_shape(issue.suggestion),
+        )
+        for issue in issues
+    ]
+
+
+def _functions(tree: Node) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for node, _ in walk_with_ancestors(tree):
+        if isinstance(node, Call):
+            names.setdefault(node.name)
+    return tuple(names)
+
+
+def _shape_references(
+    tree: Node, origin: tuple[int, int] | None, sheet: str | None
+) -> ShapeReferences:
+    """Same-sheet references of the representative, relative to its cell."""
+    if origin is None:
+        return ShapeReferences((), ())
+    areas: list[RelativeArea] = []
+    aggregated: list[RelativeArea] = []
+    for node, ancestors in walk_with_ancestors(tree):
+        if not isinstance(node, Reference) or node.workbook is not None:
+            continue
+        if node.sheet is not None and (sheet is None or node.sheet.upper() != sheet.upper()):
+            continue
+        relative = RelativeArea.of(node.area, *origin)
+        areas.append(relative)
+        parent = ancestors[-1] if ancestors else None
+        if isinstance(parent, Call) and parent.name in _AGGREGATING:
+            aggregated.append(relative)
+    return ShapeReferences(tuple(areas), tuple(aggregated))

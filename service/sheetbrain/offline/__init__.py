@@ -1,0 +1,1 @@
+"""Offline audit of spreadsheet files: readers, renderers and the `sheetbrain audit` command."""
