@@ -27,11 +27,12 @@ ensure_node_modules() {
   touch "$stamp"
 }
 
-# Debian packages: pgTAP for the server's major version, and pg_prove.
+# Debian packages: pgTAP for the server's major version, pg_prove, and Chromium.
 ensure_system_packages() {
   local major="$1" missing=()
   [ -f "/usr/share/postgresql/$major/extension/pgtap.control" ] || missing+=("postgresql-$major-pgtap")
   command -v pg_prove >/dev/null || missing+=("libtap-parser-sourcehandler-pgtap-perl")
+  [ -x /usr/bin/chromium ] || missing+=("chromium")  # the dashboard's browser test
   if [ "${#missing[@]}" -eq 0 ]; then return 0; fi
   log "installing ${missing[*]}"
   local sudo=""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+import structlog
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
@@ -35,12 +37,16 @@ def _with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    given = os.environ.get("SHEETBRAIN_TEST_DATABASE_URL")
-    if given:
-        yield given
-        return
+@pytest.fixture(autouse=True)
+def _fresh_logging_config() -> Iterator[None]:
+    """create_app() configures structlog globally (level, renderer); undo it per test."""
+    yield
+    structlog.reset_defaults()
+
+
+@contextmanager
+def migrated_database() -> Iterator[str]:
+    """A new, uniquely named database with every migration and the seed; dropped after."""
     name = f"sheetbrain_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'create database "{name}"')
@@ -54,6 +60,23 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    given = os.environ.get("SHEETBRAIN_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    with migrated_database() as url:
+        yield url
+
+
+@pytest.fixture
+def private_database_url() -> Iterator[str]:
+    """For tests whose assertions cover the whole database (global cleanups)."""
+    with migrated_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 async def pool(
     database_url: str,
 ) -> AsyncIterator[AsyncConnectionPool[psycopg.AsyncConnection[tuple[object, ...]]]]:
@@ -64,6 +87,8 @@ async def pool(
         kwargs={"autocommit": True, "prepare_threshold": None},
         open=False,
     ) as opened:
+        # The API under test runs on its own loop: have a connection ready before it asks.
+        await opened.wait()
         yield opened
 
 

@@ -13,17 +13,37 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from sheetbrain import __version__
+from sheetbrain.api.admin import ADMIN_TEMPLATES, AdminController
+from sheetbrain.api.audit import AuditController
+from sheetbrain.api.auth import AuthController
+from sheetbrain.api.billing import BillingController
 from sheetbrain.api.deps import provide_gateway, provide_identity, provide_settings
 from sheetbrain.api.health import HealthController
+from sheetbrain.api.ingest import IngestController
+from sheetbrain.api.metrics import PROMETHEUS, MetricsController
 from sheetbrain.api.middleware import request_context_middleware
+from sheetbrain.api.policies import PoliciesController
 from sheetbrain.api.problems import EXCEPTION_HANDLERS
+from sheetbrain.api.stats import StatsController
+from sheetbrain.api.webhooks import ClerkWebhookController
 from sheetbrain.auth import build_authenticator
 from sheetbrain.log import configure_logging
 from sheetbrain.settings import Settings
 from sheetbrain.store.connect import open_gateway
 from sheetbrain.store.gateway import Gateway
 
-ROUTE_HANDLERS: list[type] = [HealthController]
+ROUTE_HANDLERS: list[type] = [
+    HealthController,
+    BillingController,
+    AuditController,
+    StatsController,
+    AdminController,
+    MetricsController,
+    ClerkWebhookController,
+    AuthController,
+    IngestController,
+    PoliciesController,
+]
 
 
 def create_app(
@@ -59,7 +79,8 @@ def create_app(
             "identity": Provide(provide_identity),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, PROMETHEUS.middleware],
+        template_config=ADMIN_TEMPLATES,
         cors_config=CORSConfig(allow_origins=settings.cors_origins)
         if settings.cors_origins
         else None,

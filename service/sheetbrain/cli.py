@@ -7,6 +7,8 @@ import sys
 import click
 from pydantic import ValidationError
 
+from sheetbrain.offline.command import audit_command
+from sheetbrain.ops import DB_COMMANDS, stats_command
 from sheetbrain.settings import Settings, describe_error
 from sheetbrain.store.errors import Unavailable
 
@@ -15,6 +17,9 @@ from sheetbrain.store.errors import Unavailable
 @click.version_option(package_name="sheetbrain")
 def cli() -> None:
     """SheetBrain formula-audit service."""
+
+
+cli.add_command(audit_command)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -55,6 +60,11 @@ def serve(host: str | None, port: int | None) -> None:
 @cli.group()
 def db() -> None:
     """Operate the database."""
+
+
+for _command in DB_COMMANDS:
+    db.add_command(_command)
+cli.add_command(stats_command)
 
 
 @db.command("migrate")

@@ -76,3 +76,9 @@ class NotImplementedYet(AppError):
 
 class ServiceUnavailable(AppError):
     status, code, title = 503, "service-unavailable", "Service unavailable"
+
+
+class NotConfigured(ServiceUnavailable):
+    """An optional integration (Stripe, Clerk webhooks, add-on sign-in) is not set up here."""
+
+    code, title = "not-configured", "Not configured on this server"

@@ -67,7 +67,7 @@ def test_every_guide_statement_runs(db: psycopg.Connection[Any], guide_org: str)
 def test_verify_tables_lists_the_guides_eight_tables(db: psycopg.Connection[Any]) -> None:
     rows = run(db, guide_statements()[0])
 
-    assert GUIDE_TABLES <= {row[0] for row in rows}
+    assert {row[0] for row in rows} >= GUIDE_TABLES
 
 
 def test_check_statistics_answers_for_the_org(

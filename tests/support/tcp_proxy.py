@@ -12,7 +12,7 @@ import threading
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target; `cut()` drops everything, `restore()` listens again."""
+    """Forwards 127.0.0.1:<port> to a target; `cut()` drops all, `restore()` listens again."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)

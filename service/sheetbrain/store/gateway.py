@@ -13,6 +13,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import TypeAdapter
 
+from sheetbrain.metrics import DB_RPC_SECONDS
+
 T = TypeVar("T")
 
 Claims = Mapping[str, Any]
@@ -53,7 +55,8 @@ class Gateway:
         *,
         claims: Claims | None = None,
     ) -> T:
-        answer = await self.transport.call(function, args, claims)
+        with DB_RPC_SECONDS.labels(function=function).time():
+            answer = await self.transport.call(function, args, claims)
         validated: T = _adapter(result_type).validate_python(answer)
         return validated
 

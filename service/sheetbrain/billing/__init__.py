@@ -1,0 +1,1 @@
+"""Plans, the billing overview, Stripe Checkout and the customer portal, Stripe webhooks."""

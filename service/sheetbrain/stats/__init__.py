@@ -1,0 +1,1 @@
+"""Statistics for members, operators and the admin dashboard (no Litestar here)."""

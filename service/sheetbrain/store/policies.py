@@ -1,0 +1,202 @@
+"""Typed wrappers around the policy SQL functions (see 20261125020000_policies.sql).
+
+Writes run as service_role and take the verified caller as `actor` (the SQL side
+provisions it first); member reads run as `authenticated` with the caller's claims,
+so RLS keeps tenants apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from sheetbrain.auth.identity import Identity
+from sheetbrain.store.gateway import Gateway
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class PolicyRow(_Row):
+    id: UUID
+    organization_id: UUID
+    title: str
+    content: str
+    category: str | None = None
+    department: str | None = None
+    source: str
+    is_default: bool
+    template_key: str | None = None
+    file_name: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class StoredPolicy(_Row):
+    created: bool
+    policy: PolicyRow
+    chunks: int
+    ingestion_log_id: UUID
+
+
+class PolicyPage(_Row):
+    policies: tuple[PolicyRow, ...]
+    total: int
+    organization_found: bool
+
+
+class RestoredDefaults(_Row):
+    restored: int
+    policies: tuple[PolicyRow, ...]
+
+
+class ChunkArg(_Row):
+    content: str
+    token_count: int
+
+
+class ProvisionedIdentity(_Row):
+    organization_id: UUID
+    user_id: UUID
+    role: str
+
+
+def actor(identity: Identity) -> dict[str, Any]:
+    """The verified caller as the write functions' `actor` argument."""
+    return {
+        "clerk_user_id": identity.user_id,
+        "clerk_org_id": identity.org_id,
+        "org_role": identity.org_role,
+        "email": identity.email,
+        "name": identity.name,
+        "org_name": identity.org_name,
+        "personal": identity.personal,
+    }
+
+
+async def provision(gateway: Gateway, identity: Identity) -> ProvisionedIdentity:
+    return await gateway.rpc("provision_actor", {"actor": actor(identity)}, ProvisionedIdentity)
+
+
+async def ingest_policy(
+    gateway: Gateway,
+    identity: Identity,
+    *,
+    title: str,
+    content: str,
+    content_hash: str,
+    chunks: Sequence[ChunkArg],
+    document_size: int,
+    duration_ms: int,
+    category: str | None,
+    department: str | None,
+    source: str,
+    file_name: str | None,
+) -> StoredPolicy:
+    return await gateway.rpc(
+        "ingest_policy",
+        {
+            "actor": actor(identity),
+            "title": title,
+            "content": content,
+            "content_hash": content_hash,
+            "chunks": [chunk.model_dump() for chunk in chunks],
+            "document_size": document_size,
+            "duration_ms": duration_ms,
+            "category": category,
+            "department": department,
+            "source": source,
+            "file_name": file_name,
+        },
+        StoredPolicy,
+    )
+
+
+async def log_ingestion_failure(
+    gateway: Gateway,
+    identity: Identity,
+    *,
+    error: str,
+    document_size: int | None,
+    duration_ms: int,
+) -> UUID:
+    answer = await gateway.rpc(
+        "log_ingestion_failure",
+        {
+            "actor": actor(identity),
+            "error": error,
+            "document_size": document_size,
+            "duration_ms": duration_ms,
+        },
+        dict[str, UUID],
+    )
+    return answer["ingestion_log_id"]
+
+
+async def list_policies(
+    gateway: Gateway,
+    identity: Identity,
+    *,
+    category: str | None,
+    department: str | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> PolicyPage:
+    return await gateway.rpc(
+        "list_policies",
+        {
+            "category": category,
+            "department": department,
+            "q": q,
+            "page_limit": limit,
+            "page_offset": offset,
+        },
+        PolicyPage,
+        claims=identity.claims(),
+    )
+
+
+async def get_policy(gateway: Gateway, identity: Identity, policy_id: UUID) -> PolicyRow:
+    return await gateway.rpc(
+        "get_policy", {"policy_id": policy_id}, PolicyRow, claims=identity.claims()
+    )
+
+
+async def update_policy(
+    gateway: Gateway,
+    identity: Identity,
+    policy_id: UUID,
+    changes: dict[str, str | None],
+    *,
+    content_hash: str | None = None,
+    chunks: Sequence[ChunkArg] | None = None,
+) -> PolicyRow:
+    return await gateway.rpc(
+        "update_policy",
+        {
+            "actor": actor(identity),
+            "policy_id": policy_id,
+            "changes": changes,
+            "content_hash": content_hash,
+            "chunks": None if chunks is None else [chunk.model_dump() for chunk in chunks],
+        },
+        PolicyRow,
+    )
+
+
+async def delete_policy(gateway: Gateway, identity: Identity, policy_id: UUID) -> None:
+    await gateway.rpc(
+        "delete_policy", {"actor": actor(identity), "policy_id": policy_id}, dict[str, UUID]
+    )
+
+
+async def restore_default_policies(gateway: Gateway, identity: Identity) -> RestoredDefaults:
+    return await gateway.rpc(
+        "restore_default_policies", {"actor": actor(identity)}, RestoredDefaults
+    )

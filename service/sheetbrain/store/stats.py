@@ -1,0 +1,150 @@
+"""Typed calls to the statistics and retention SQL functions (20261125060000_stats.sql).
+
+Reads take `claims` (the API: run as `authenticated`, the org comes from the claims and
+RLS applies) or `org` (operators: a Clerk org id or an organization uuid, run as
+`service_role`). Retention calls are service_role only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sheetbrain.store.gateway import Claims, Gateway
+
+
+class OrgStats(BaseModel):
+    """get_org_stats for one organization; organization_id is None for an org never seen."""
+
+    organization_id: uuid.UUID | None
+    clerk_org_id: str | None
+    organization_name: str | None
+    total_users: int
+    total_policies: int
+    total_audits: int
+    audits_this_month: int
+    monthly_quota: int | None = Field(description="Audits per month of the plan; null = unlimited")
+    plan: str
+    subscription_status: str
+
+
+class MonthUsage(BaseModel):
+    month: str = Field(description="UTC calendar month, YYYY-MM")
+    audits: int
+
+
+class RateLimitWindow(BaseModel):
+    """The current fixed window; window_reset_at is None when no window is running."""
+
+    request_count: int
+    request_limit: int
+    remaining: int
+    window_seconds: int
+    window_reset_at: dt.datetime | None
+
+
+class AuditRecord(BaseModel):
+    id: uuid.UUID
+    created_at: dt.datetime
+    user_id: str | None = Field(description="Clerk user id; null when the user is gone")
+    formula_count: int
+    compliant_count: int
+    issues_found: int
+    duration_ms: int
+    rag_used: bool
+    rag_context_count: int
+    archived: bool
+    details: dict[str, Any] = Field(
+        description="Every other audit_logs column (AI model, tokens, findings_by_severity...)"
+    )
+
+
+class FindingTotal(BaseModel):
+    dimension: Literal["severity", "rule"]
+    key: str
+    hits: int
+
+
+class PolicySummary(BaseModel):
+    id: uuid.UUID
+    title: str
+    category: str | None
+    source: str
+    is_default: bool
+    created_at: dt.datetime
+
+
+class Dashboard(BaseModel):
+    stats: OrgStats
+    usage: list[MonthUsage]
+    rate_limit: RateLimitWindow
+    recent_audits: list[AuditRecord]
+    finding_totals: list[FindingTotal]
+    policies: list[PolicySummary]
+
+
+def _org_arg(org: str | None) -> dict[str, Any]:
+    return {} if org is None else {"org": org}
+
+
+async def org_stats(
+    gateway: Gateway, *, claims: Claims | None = None, org: str | None = None
+) -> OrgStats:
+    rows = await gateway.rpc("org_stats", _org_arg(org), list[OrgStats], claims=claims)
+    return rows[0]
+
+
+async def usage_by_month(
+    gateway: Gateway, months: int, *, claims: Claims | None = None, org: str | None = None
+) -> list[MonthUsage]:
+    args = {"months": months, **_org_arg(org)}
+    return await gateway.rpc("org_usage_by_month", args, list[MonthUsage], claims=claims)
+
+
+async def rate_limit_window(
+    gateway: Gateway, *, claims: Claims | None = None, org: str | None = None
+) -> RateLimitWindow:
+    rows = await gateway.rpc("org_rate_limit", _org_arg(org), list[RateLimitWindow], claims=claims)
+    return rows[0]
+
+
+async def audit_history(
+    gateway: Gateway,
+    page_size: int,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    *,
+    claims: Claims | None = None,
+    org: str | None = None,
+) -> list[AuditRecord]:
+    """Up to `page_size` audits, newest first, strictly after the (created_at, id) key."""
+    args: dict[str, Any] = {"page_size": page_size, **_org_arg(org)}
+    if after is not None:
+        args["after_created_at"], args["after_id"] = after[0].isoformat(), str(after[1])
+    return await gateway.rpc("org_audit_history", args, list[AuditRecord], claims=claims)
+
+
+async def dashboard(
+    gateway: Gateway, months: int, recent: int, *, claims: Claims | None = None
+) -> Dashboard:
+    args = {"months": months, "recent": recent}
+    return await gateway.rpc("org_dashboard", args, Dashboard, claims=claims)
+
+
+async def cleanup_expired_rate_limits(gateway: Gateway) -> int:
+    return await gateway.rpc("cleanup_expired_rate_limits", {}, int)
+
+
+async def archive_audit_logs(gateway: Gateway, older_than: dt.timedelta) -> int:
+    return await gateway.rpc("archive_audit_logs", {"older_than": _interval(older_than)}, int)
+
+
+async def purge_audit_archive(gateway: Gateway, older_than: dt.timedelta) -> int:
+    return await gateway.rpc("purge_audit_archive", {"older_than": _interval(older_than)}, int)
+
+
+def _interval(duration: dt.timedelta) -> str:
+    # Seconds are exact for PostgreSQL intervals and PostgREST alike.
+    return f"{int(duration.total_seconds())} seconds"

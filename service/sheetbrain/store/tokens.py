@@ -1,0 +1,150 @@
+"""Typed wrappers for the add-on sign-in's SQL functions (20261125050000_addon_tokens.sql)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, RootModel
+
+from sheetbrain.store.gateway import Claims, Gateway
+
+
+class SignInAccount(BaseModel):
+    """A synced user and the organization (or personal workspace) they act in."""
+
+    clerk_user_id: str
+    email: str | None
+    name: str | None
+    clerk_org_id: str
+    org_name: str | None
+    org_role: str
+    personal: bool
+
+
+class _AccountLookup(BaseModel):
+    account: SignInAccount | None
+
+
+class IssuedRefreshToken(BaseModel):
+    family_id: UUID
+    expires_at: datetime
+
+
+class RotatedToken(SignInAccount):
+    status: Literal["rotated"]
+    family_id: UUID
+    expires_at: datetime
+
+
+class RefusedRotation(BaseModel):
+    status: Literal["reused", "revoked", "expired", "unknown"]
+
+
+Rotation = Annotated[RotatedToken | RefusedRotation, Field(discriminator="status")]
+
+
+class _RotationAnswer(RootModel[Rotation]):
+    pass
+
+
+class MeUser(BaseModel):
+    id: str
+    email: str | None
+    name: str | None
+
+
+class MeOrganization(BaseModel):
+    id: str
+    name: str
+    personal: bool
+
+
+class Me(BaseModel):
+    """The caller's rows, each null until provisioned."""
+
+    user: MeUser | None
+    organization: MeOrganization | None
+
+
+async def find_user_by_email(gateway: Gateway, email: str) -> SignInAccount | None:
+    answer = await gateway.rpc("find_user_by_email", {"email": email}, _AccountLookup)
+    return answer.account
+
+
+async def issue_refresh_token(
+    gateway: Gateway,
+    *,
+    token_hash: str,
+    clerk_user_id: str,
+    clerk_org_id: str,
+    org_role: str,
+    lifetime_days: int,
+) -> IssuedRefreshToken:
+    return await gateway.rpc(
+        "issue_refresh_token",
+        {
+            "token_hash": token_hash,
+            "clerk_user_id": clerk_user_id,
+            "clerk_org_id": clerk_org_id,
+            "org_role": org_role,
+            "lifetime": f"{lifetime_days} days",
+        },
+        IssuedRefreshToken,
+    )
+
+
+async def rotate_refresh_token(
+    gateway: Gateway, *, token_hash: str, new_hash: str, lifetime_days: int
+) -> RotatedToken | RefusedRotation:
+    answer = await gateway.rpc(
+        "rotate_refresh_token",
+        {"token_hash": token_hash, "new_hash": new_hash, "lifetime": f"{lifetime_days} days"},
+        _RotationAnswer,
+    )
+    return answer.root
+
+
+async def revoke_refresh_family(
+    gateway: Gateway, *, token_hash: str | None = None, family_id: str | None = None
+) -> int:
+    args: dict[str, Any] = (
+        {"token_hash": token_hash} if token_hash is not None else {"family_id": family_id}
+    )
+    return await gateway.rpc("revoke_refresh_family", args, int)
+
+
+async def get_me(gateway: Gateway, claims: Claims) -> Me:
+    return await gateway.rpc("get_me", {}, Me, claims=claims)
+
+
+class ProvisionedIdentity(BaseModel):
+    organization_id: UUID
+    user_id: UUID
+    plan: str
+    role: str
+
+
+async def provision_identity(
+    gateway: Gateway,
+    *,
+    clerk_user_id: str,
+    clerk_org_id: str,
+    org_role: str,
+    email: str | None,
+    personal: bool,
+) -> ProvisionedIdentity:
+    """The core `provision_identity`: creates the user, organization and membership if
+    missing (used where a local-mode sign-in needs the user row to exist)."""
+    return await gateway.rpc(
+        "provision_identity",
+        {
+            "clerk_user_id": clerk_user_id,
+            "clerk_org_id": clerk_org_id,
+            "org_role": org_role,
+            "email": email,
+            "personal": personal,
+        },
+        ProvisionedIdentity,
+    )

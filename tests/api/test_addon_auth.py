@@ -1,0 +1,610 @@
+"""The add-on's sign-in over HTTP: Google ID token exchange, refresh rotation, logout, me,
+and the debug login that exists in local mode only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import respx
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from pydantic import SecretStr
+
+from sheetbrain.app import create_app
+from sheetbrain.auth.tokens import AUDIENCE, ISSUER
+from sheetbrain.settings import Settings
+from sheetbrain.store import tokens as token_store
+from sheetbrain.store.gateway import Gateway
+from support.clerk_tokens import hs256_token, tampered, unsigned_token
+from support.google_id_tokens import (
+    CLIENT_ID,
+    JWKS_URL,
+    OTHER_CLIENT_ID,
+    TOKEN_SECRET,
+    GoogleAccounts,
+)
+from support.ids import unique_id
+
+pytestmark = pytest.mark.db
+
+GOOGLE = GoogleAccounts()
+ADDON_SETTINGS: dict[str, Any] = {
+    "token_secret": SecretStr(TOKEN_SECRET),
+    "google_client_ids": [CLIENT_ID],
+    "google_jwks_url": JWKS_URL,
+}
+
+
+@pytest.fixture
+def google_jwks() -> Iterator[respx.Route]:
+    with respx.mock(assert_all_called=False) as router:
+        yield GOOGLE.serve_jwks(router)
+
+
+@pytest.fixture
+async def addon(
+    local_settings: Settings, gateway: Gateway, google_jwks: respx.Route
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """Local mode with add-on sign-in configured and Google's keys served."""
+    settings = local_settings.model_copy(update=ADDON_SETTINGS)
+    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
+        yield test_client
+
+
+def production_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {**ADDON_SETTINGS, **overrides}
+    return Settings(
+        mode="production",
+        host="0.0.0.0",
+        database_url=database_url,
+        _env_file=None,  # type: ignore[call-arg]
+        **values,
+    )
+
+
+@pytest.fixture
+async def production(
+    database_url: str, gateway: Gateway, google_jwks: respx.Route
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    app = create_app(production_settings(database_url), gateway=gateway)
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+async def synced_member(gateway: Gateway, role: str = "org:member") -> tuple[str, str, str]:
+    """A user synced from Clerk as a member of a team organization: (user, org, email)."""
+    user, org = unique_id("user"), unique_id("org")
+    email = f"{user}@example.com"
+    await token_store.provision_identity(
+        gateway, clerk_user_id=user, clerk_org_id=org, org_role=role, email=email, personal=False
+    )
+    return user, org, email
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def problem(response: httpx.Response) -> tuple[int, str, str]:
+    body = response.json()
+    assert response.headers["content-type"] == "application/problem+json"
+    assert body["error"] == body["detail"]
+    return response.status_code, body["code"], body["detail"]
+
+
+def access_claims(token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
+        token, TOKEN_SECRET, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+    )
+    return claims
+
+
+async def sign_in(client: AsyncTestClient[Litestar], email: str) -> dict[str, Any]:
+    response = await client.post("/api/auth/token", json={"idToken": GOOGLE.id_token(email)})
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+# ---------------------------------------------------------------- Google ID token exchange
+
+
+async def test_a_verified_google_id_token_is_exchanged_for_sheetbrain_tokens(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+
+    response = await addon.post("/api/auth/token", json={"idToken": GOOGLE.id_token(email)})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"success", "accessToken", "refreshToken", "expiresIn", "tokenType"}
+    assert (body["success"], body["expiresIn"], body["tokenType"]) == (True, 900, "Bearer")
+    assert isinstance(body["refreshToken"], str)
+    assert len(body["refreshToken"]) >= 40
+
+
+async def test_the_access_token_names_the_user_their_organization_and_role(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    user, org, email = await synced_member(gateway)
+
+    claims = access_claims((await sign_in(addon, email))["accessToken"])
+
+    assert {key: claims[key] for key in ("sub", "email", "orgId", "role", "orgRole")} == {
+        "sub": user,
+        "email": email,
+        "orgId": org,
+        "role": "editor",
+        "orgRole": "org:member",
+    }
+    assert (claims["iss"], claims["aud"], claims["exp"] - claims["iat"]) == (
+        "sheetbrain",
+        "sheetbrain-addon",
+        900,
+    )
+
+
+async def test_the_email_is_matched_case_insensitively(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    user, _, email = await synced_member(gateway)
+
+    body = await sign_in(addon, email.upper())
+
+    assert access_claims(body["accessToken"])["sub"] == user
+
+
+async def test_an_admin_signs_in_as_admin(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway, role="org:admin")
+
+    claims = access_claims((await sign_in(addon, email))["accessToken"])
+
+    assert claims["role"] == "admin"
+
+
+async def test_an_unknown_email_is_refused_with_a_clear_message(
+    addon: AsyncTestClient[Litestar],
+) -> None:
+    email = f"{unique_id('stranger')}@example.com"
+
+    response = await addon.post("/api/auth/token", json={"idToken": GOOGLE.id_token(email)})
+
+    assert problem(response) == (
+        403,
+        "forbidden",
+        f"No SheetBrain account uses {email}. Sign up with this address (or ask your "
+        "organization's admin to invite it), then open the add-on again.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "detail"),
+    [
+        (
+            {"exp": 1_700_000_000, "iat": 1_699_996_400},
+            "The Google ID token has expired; get a new one.",
+        ),
+        ({"aud": OTHER_CLIENT_ID}, "The Google ID token was issued for another application."),
+        ({"iss": "https://evil.example.com"}, "The ID token was not issued by Google."),
+        ({"email_verified": False}, "Google has not verified this account's email address."),
+        (
+            {"email": None},
+            "The Google ID token carries no email; add the 'email' scope to the add-on.",
+        ),
+    ],
+    ids=["expired", "wrong-audience", "wrong-issuer", "unverified-email", "no-email"],
+)
+async def test_an_id_token_google_did_not_issue_to_us_is_refused(
+    addon: AsyncTestClient[Litestar], gateway: Gateway, overrides: dict[str, Any], detail: str
+) -> None:
+    _, _, email = await synced_member(gateway)
+
+    response = await addon.post(
+        "/api/auth/token", json={"idToken": GOOGLE.id_token(email, **overrides)}
+    )
+
+    assert problem(response) == (401, "unauthorized", detail)
+
+
+async def test_an_id_token_signed_by_another_key_is_refused(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+    forger = GoogleAccounts(kid=GOOGLE.kid)
+
+    response = await addon.post("/api/auth/token", json={"idToken": forger.id_token(email)})
+
+    assert problem(response) == (401, "unauthorized", "The Google ID token is invalid.")
+
+
+async def test_an_id_token_with_a_changed_email_is_refused(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, victim_email = await synced_member(gateway)
+    token = tampered(GOOGLE.id_token("attacker@example.com"), email=victim_email)
+
+    response = await addon.post("/api/auth/token", json={"idToken": token})
+
+    assert problem(response) == (401, "unauthorized", "The Google ID token is invalid.")
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda claims: unsigned_token(claims),
+        lambda claims: hs256_token(claims, "any-secret", kid=GOOGLE.kid),
+    ],
+    ids=["alg-none", "alg-hs256"],
+)
+async def test_an_id_token_not_signed_with_rs256_is_refused(
+    addon: AsyncTestClient[Litestar], gateway: Gateway, make_token: Any
+) -> None:
+    _, _, email = await synced_member(gateway)
+
+    response = await addon.post(
+        "/api/auth/token", json={"idToken": make_token(GOOGLE.claims(email))}
+    )
+
+    assert problem(response) == (
+        401,
+        "unauthorized",
+        "The Google ID token must be signed with RS256.",
+    )
+
+
+async def test_an_id_token_signed_with_an_unknown_key_is_refused(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+
+    response = await addon.post(
+        "/api/auth/token", json={"idToken": GOOGLE.id_token(email, kid="not-a-google-key")}
+    )
+
+    assert problem(response) == (
+        401,
+        "unauthorized",
+        "The Google ID token was signed with an unknown key.",
+    )
+
+
+async def test_google_keys_are_fetched_once_for_many_sign_ins(
+    addon: AsyncTestClient[Litestar], gateway: Gateway, google_jwks: respx.Route
+) -> None:
+    _, _, email = await synced_member(gateway)
+
+    for _ in range(3):
+        await sign_in(addon, email)
+
+    assert google_jwks.call_count == 1
+
+
+async def test_unreachable_google_keys_answer_503(
+    local_settings: Settings, gateway: Gateway
+) -> None:
+    settings = local_settings.model_copy(update=ADDON_SETTINGS)
+    with respx.mock(assert_all_called=False) as router:
+        router.get(JWKS_URL).mock(return_value=httpx.Response(500))
+        async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+            response = await client.post(
+                "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
+            )
+
+    assert problem(response) == (
+        503,
+        "service-unavailable",
+        "Google's signing keys could not be fetched; try again shortly.",
+    )
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_sign_in_without_configured_client_ids_answers_503(
+    local_settings: Settings, gateway: Gateway
+) -> None:
+    settings = local_settings.model_copy(update={**ADDON_SETTINGS, "google_client_ids": []})
+    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+        response = await client.post(
+            "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
+        )
+
+    assert problem(response) == (
+        503,
+        "not-configured",
+        "Google sign-in is not configured: set GOOGLE_CLIENT_IDS on the server.",
+    )
+
+
+async def test_production_without_a_token_secret_cannot_sign_in(
+    database_url: str, gateway: Gateway
+) -> None:
+    settings = production_settings(database_url, token_secret=None)
+    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+        response = await client.post("/api/auth/token", json={"refreshToken": "any"})
+
+    assert problem(response) == (
+        503,
+        "not-configured",
+        "Add-on sign-in is not configured: set SHEETBRAIN_TOKEN_SECRET on the server.",
+    )
+
+
+async def test_local_mode_signs_in_without_a_configured_token_secret(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    user = unique_id("user")
+    login = await client.post("/api/auth/debug-login", json={"userId": user})
+
+    response = await client.get("/api/auth/me", headers=bearer(login.json()["accessToken"]))
+
+    assert response.status_code == 200
+    assert response.json()["user"]["id"] == user
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"idToken": "a", "refreshToken": "b"}, {"idToken": ""}, {"idToken": 42}],
+    ids=["neither", "both", "empty", "not-a-string"],
+)
+async def test_a_token_request_needs_exactly_one_token(
+    addon: AsyncTestClient[Litestar], body: dict[str, Any]
+) -> None:
+    response = await addon.post("/api/auth/token", json=body)
+
+    status, code, _ = problem(response)
+    assert (status, code) == (400, "bad-request")
+
+
+async def test_a_malformed_id_token_is_refused(addon: AsyncTestClient[Litestar]) -> None:
+    response = await addon.post("/api/auth/token", json={"idToken": "not-a-jwt"})
+
+    assert problem(response) == (
+        401,
+        "unauthorized",
+        "The Google ID token is not a well-formed JWT.",
+    )
+
+
+# ---------------------------------------------------------------- refresh tokens
+
+
+async def test_a_refresh_token_is_exchanged_for_new_tokens(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    user, org, email = await synced_member(gateway)
+    first = await sign_in(addon, email)
+
+    response = await addon.post("/api/auth/token", json={"refreshToken": first["refreshToken"]})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True
+    assert body["refreshToken"] != first["refreshToken"]
+    claims = access_claims(body["accessToken"])
+    assert (claims["sub"], claims["orgId"], claims["sid"]) == (
+        user,
+        org,
+        access_claims(first["accessToken"])["sid"],
+    )
+
+
+async def test_reusing_a_rotated_refresh_token_revokes_the_whole_sign_in(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+    first = await sign_in(addon, email)
+    second = (
+        await addon.post("/api/auth/token", json={"refreshToken": first["refreshToken"]})
+    ).json()
+
+    reuse = await addon.post("/api/auth/token", json={"refreshToken": first["refreshToken"]})
+    after = await addon.post("/api/auth/token", json={"refreshToken": second["refreshToken"]})
+
+    assert problem(reuse) == (
+        401,
+        "unauthorized",
+        "This refresh token was already used, so every token of this sign-in has been "
+        "revoked. Sign in again.",
+    )
+    assert problem(after) == (
+        401,
+        "unauthorized",
+        "This sign-in has ended (signed out, or no longer a member). Sign in again.",
+    )
+
+
+async def test_an_unknown_refresh_token_is_refused(addon: AsyncTestClient[Litestar]) -> None:
+    response = await addon.post("/api/auth/token", json={"refreshToken": "made-up"})
+
+    assert problem(response) == (
+        401,
+        "unauthorized",
+        "The refresh token is not valid. Sign in again.",
+    )
+
+
+# ---------------------------------------------------------------- logout and me
+
+
+async def test_logout_with_the_refresh_token_ends_the_sign_in(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+    tokens = await sign_in(addon, email)
+
+    response = await addon.post("/api/auth/logout", json={"refreshToken": tokens["refreshToken"]})
+    refresh = await addon.post("/api/auth/token", json={"refreshToken": tokens["refreshToken"]})
+
+    assert (response.status_code, response.json()) == (200, {"success": True, "revoked": 1})
+    assert problem(refresh)[:2] == (401, "unauthorized")
+
+
+async def test_logout_with_the_access_token_ends_its_sign_in(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+    tokens = await sign_in(addon, email)
+
+    response = await addon.post("/api/auth/logout", headers=bearer(tokens["accessToken"]))
+    refresh = await addon.post("/api/auth/token", json={"refreshToken": tokens["refreshToken"]})
+
+    assert (response.status_code, response.json()) == (200, {"success": True, "revoked": 1})
+    assert problem(refresh)[:2] == (401, "unauthorized")
+
+
+async def test_logout_without_a_token_is_refused(addon: AsyncTestClient[Litestar]) -> None:
+    response = await addon.post("/api/auth/logout")
+
+    assert problem(response) == (
+        401,
+        "unauthorized",
+        "Send the refreshToken to revoke, or a SheetBrain access token.",
+    )
+
+
+async def test_me_answers_the_user_with_organization_and_role(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    user, org, email = await synced_member(gateway)
+    tokens = await sign_in(addon, email)
+
+    response = await addon.get("/api/auth/me", headers=bearer(tokens["accessToken"]))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "user": {"id": user, "email": email, "name": None},
+        "organization": {
+            "id": org,
+            "name": None,
+            "role": "editor",
+            "orgRole": "org:member",
+            "personal": False,
+        },
+    }
+
+
+async def test_me_answers_a_caller_named_by_local_headers(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    user = unique_id("user")
+
+    response = await client.get("/api/auth/me", headers={"x-user-id": user})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "user": {"id": user, "email": None, "name": None},
+        "organization": {
+            "id": user,
+            "name": None,
+            "role": "admin",
+            "orgRole": "org:admin",
+            "personal": True,
+        },
+    }
+
+
+async def test_me_without_credentials_is_refused(addon: AsyncTestClient[Litestar]) -> None:
+    response = await addon.get("/api/auth/me")
+
+    assert problem(response) == (401, "unauthorized", "Send Authorization: Bearer <token>.")
+
+
+async def test_a_tampered_access_token_is_refused(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+    token = tampered((await sign_in(addon, email))["accessToken"], role="admin")
+
+    response = await addon.get("/api/auth/me", headers=bearer(token))
+
+    assert problem(response) == (401, "unauthorized", "The access token is invalid.")
+
+
+# ---------------------------------------------------------------- production mode
+
+
+async def test_production_accepts_sheetbrain_access_tokens(
+    production: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    user, _, email = await synced_member(gateway)
+    tokens = await sign_in(production, email)
+
+    response = await production.get("/api/auth/me", headers=bearer(tokens["accessToken"]))
+
+    assert response.status_code == 200
+    assert response.json()["user"]["id"] == user
+
+
+async def test_debug_login_does_not_exist_outside_local_mode(
+    production: AsyncTestClient[Litestar],
+) -> None:
+    response = await production.post(
+        "/api/auth/debug-login",
+        json={"userId": "user_1", "email": "a@example.com", "orgId": "org_1", "role": "admin"},
+    )
+
+    assert problem(response) == (404, "not-found", "No route /api/auth/debug-login.")
+
+
+async def test_debug_login_outside_local_mode_answers_404_before_reading_the_body(
+    production: AsyncTestClient[Litestar],
+) -> None:
+    response = await production.post("/api/auth/debug-login", content=b"not json")
+
+    assert problem(response)[:2] == (404, "not-found")
+
+
+# ---------------------------------------------------------------- local debug login
+
+
+async def test_debug_login_signs_in_the_named_user_in_local_mode(
+    addon: AsyncTestClient[Litestar],
+) -> None:
+    user, org = unique_id("user"), unique_id("org")
+
+    response = await addon.post(
+        "/api/auth/debug-login",
+        json={"userId": user, "email": f"{user}@example.com", "orgId": org, "role": "viewer"},
+    )
+
+    assert response.status_code == 200
+    claims = access_claims(response.json()["accessToken"])
+    assert (claims["sub"], claims["orgId"], claims["role"], claims["orgRole"]) == (
+        user,
+        org,
+        "viewer",
+        "org:viewer",
+    )
+
+
+async def test_a_debug_login_refresh_token_refreshes(addon: AsyncTestClient[Litestar]) -> None:
+    user = unique_id("user")
+    login = (await addon.post("/api/auth/debug-login", json={"userId": user})).json()
+
+    response = await addon.post("/api/auth/token", json={"refreshToken": login["refreshToken"]})
+
+    assert response.status_code == 200
+    claims = access_claims(response.json()["accessToken"])
+    assert (claims["sub"], claims["orgId"], claims["role"]) == (user, user, "admin")
+
+
+async def test_debug_login_refuses_an_id_with_unsafe_characters(
+    addon: AsyncTestClient[Litestar],
+) -> None:
+    response = await addon.post("/api/auth/debug-login", json={"userId": "user 1; drop"})
+
+    assert problem(response)[:2] == (400, "bad-request")
+
+
+async def test_debug_login_refuses_an_unknown_role(addon: AsyncTestClient[Litestar]) -> None:
+    response = await addon.post(
+        "/api/auth/debug-login", json={"userId": unique_id("user"), "role": "owner"}
+    )
+
+    assert problem(response)[:2] == (400, "bad-request")

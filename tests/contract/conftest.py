@@ -1,0 +1,69 @@
+"""The service in local mode with add-on sign-in configured, and add-on sessions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+import respx
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from pydantic import SecretStr
+
+from contract.addon import load_request, replay
+from sheetbrain.app import create_app
+from sheetbrain.settings import Settings
+from sheetbrain.store.gateway import Gateway
+from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.ids import unique_id
+
+GOOGLE = GoogleAccounts(kid="contract-google-key")
+
+
+@dataclass(frozen=True)
+class AddonSession:
+    """A signed-in add-on: the user, their organization and the bearer token it sends."""
+
+    user_id: str
+    org_id: str
+    email: str
+    access_token: str
+    refresh_token: str
+
+
+@pytest.fixture
+def addon_settings(local_settings: Settings) -> Settings:
+    return local_settings.model_copy(
+        update={
+            "token_secret": SecretStr(TOKEN_SECRET),
+            "google_client_ids": [CLIENT_ID],
+            "google_jwks_url": JWKS_URL,
+        }
+    )
+
+
+@pytest.fixture
+def google_jwks() -> Iterator[respx.Route]:
+    with respx.mock(assert_all_called=False) as router:
+        yield GOOGLE.serve_jwks(router)
+
+
+@pytest.fixture
+async def service(
+    addon_settings: Settings, gateway: Gateway, google_jwks: respx.Route
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=create_app(addon_settings, gateway=gateway)) as client:
+        yield client
+
+
+@pytest.fixture
+async def session(service: AsyncTestClient[Litestar]) -> AddonSession:
+    """Signed in the way the deployed add-on does it: debug-login (local mode)."""
+    user_id, org_id = unique_id("user"), unique_id("org")
+    email = f"{user_id}@example.com"
+    login = load_request("debug_login", userId=user_id, email=email, orgId=org_id)
+    response = await replay(service, login, token=None)
+    assert response.status_code == 200
+    body = response.json()
+    return AddonSession(user_id, org_id, email, body["accessToken"], body["refreshToken"])
