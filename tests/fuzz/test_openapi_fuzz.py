@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from litestar import Litestar, get
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from sheetbrain.api.problems import EXCEPTION_HANDLERS
 from sheetbrain.app import create_app
 from sheetbrain.settings import REPO_ROOT, Settings
 from support.ids import unique_id
@@ -89,7 +91,8 @@ def fuzz_every_operation(schema: Any, headers: Callable[[], dict[str, str]]) -> 
 
         try:
             run()
-        except Exception as failure:
+        # schemathesis reports check failures as a FailureGroup (a BaseExceptionGroup).
+        except (Exception, BaseExceptionGroup) as failure:
             failures.append(f"{operation.label}: {failure}")
     return failures
 
@@ -103,3 +106,17 @@ def test_a_signed_in_member_never_meets_a_server_error(api_schema: Any) -> None:
 
 def test_an_anonymous_caller_never_meets_a_server_error(api_schema: Any) -> None:
     assert fuzz_every_operation(api_schema, dict) == []
+
+
+def test_the_harness_reports_an_operation_that_fails() -> None:
+    @get("/broken", sync_to_thread=False)
+    def broken() -> dict[str, str]:
+        raise RuntimeError("boom")
+
+    app = Litestar([broken], exception_handlers=EXCEPTION_HANDLERS)
+    with running_server(app) as base_url:
+        schema = schemathesis.openapi.from_url(f"{base_url}/schema/openapi.json")
+
+        failures = fuzz_every_operation(schema, dict)
+
+    assert [failure.split(":")[0] for failure in failures] == ["GET /broken"]

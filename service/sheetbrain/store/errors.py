@@ -89,6 +89,8 @@ _BY_SQLSTATE: dict[str, type[StoreError]] = {
     "57P03": Unavailable,  # cannot_connect_now
 }
 
+# Class 22: the input cannot be stored as given (bad format, NUL byte, out of range).
+_DATA_EXCEPTION_CLASS = "22"
 # SQLSTATE classes that mean "the server is not usable right now".
 _UNAVAILABLE_CLASSES = ("08", "53", "57")
 
@@ -103,4 +105,6 @@ def error_from_sqlstate(
     error_type = _BY_SQLSTATE.get(code or "")
     if error_type is None and code and code[:2] in _UNAVAILABLE_CLASSES:
         error_type = Unavailable
+    if error_type is None and code and code[:2] == _DATA_EXCEPTION_CLASS:
+        error_type = InvalidInput  # e.g. 22P05: a NUL character in text
     return (error_type or StoreError)(message=message, code=code, detail=detail, hint=hint)
