@@ -12,7 +12,10 @@ pytestmark = pytest.mark.db
 
 POLICY_TEXT = "Confidential-policy-wording-7f3a: never share quarterly margins."
 FORMULA = "=VLOOKUP(A2,Secret_Margins_9c1e!A:B,2)"
-BEARER = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFrLWNoZWNrIn0.c2lnbmF0dXJlLWxlYWstY2hlY2s"
+# A made-up token (header, payload, signature), only to look for in the logs.
+BEARER = ".".join(
+    ("eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJsZWFrLWNoZWNrIn0", "c2lnbmF0dXJlLWxlYWstY2hlY2s")
+)
 
 
 async def test_requests_with_tokens_documents_and_formulas_leave_none_of_them_in_logs(

@@ -22,11 +22,13 @@ from sheetbrain.formulas.parser import parse_formula
 from sheetbrain.formulas.shape_rules import SHAPE_RULES
 from sheetbrain.formulas.shapes import render_shape, shape_at
 from sheetbrain.formulas.sheet_rules import SHEET_RULES
+from sheetbrain.formulas.table_rules import TABLE_RULES
 
 
 def rule_catalog() -> tuple[RuleInfo, ...]:
     """Every rule with its id, default severity and tags (for policy mapping and docs)."""
-    return (PARSE_ERROR, *(r.info for r in SHAPE_RULES), *(r.info for r in SHEET_RULES))
+    sheet_wide = (*SHEET_RULES, *TABLE_RULES)
+    return (PARSE_ERROR, *(r.info for r in SHAPE_RULES), *(r.info for r in sheet_wide))
 
 
 __all__ = [

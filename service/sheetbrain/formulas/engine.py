@@ -10,18 +10,19 @@ from functools import partial
 from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, RuleInfo, ShapeContext
 from sheetbrain.formulas.errors import FormulaError
 from sheetbrain.formulas.model import AuditConfig, AuditReport, CellInput, Finding, Shape
-from sheetbrain.formulas.nodes import Call, Node, Reference, walk_with_ancestors
+from sheetbrain.formulas.nodes import Binary, Call, Node, Reference, walk_with_ancestors
 from sheetbrain.formulas.parser import parse_formula
-from sheetbrain.formulas.references import parse_address
+from sheetbrain.formulas.references import ReferenceKind, parse_address
+from sheetbrain.formulas.regions import Position, SheetCell
 from sheetbrain.formulas.shape_rules import SHAPE_RULES
 from sheetbrain.formulas.shapes import shape_of
 from sheetbrain.formulas.sheet_rules import (
     SHEET_RULES,
     RelativeArea,
     ShapeReferences,
-    SheetCell,
     SheetContext,
 )
+from sheetbrain.formulas.table_rules import TABLE_RULES
 
 ProgressCallback = Callable[[int, int], None]
 _PROGRESS_EVERY = 2_000
@@ -39,6 +40,7 @@ _AGGREGATING = frozenset(
         "MEDIAN",
     }
 )
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "^"})
 
 
 @dataclass
@@ -62,7 +64,8 @@ def audit(
     cells = tuple(cells)
     positions: dict[int, tuple[int, int]] = {}
     groups: dict[str, _ShapeGroup] = {}
-    sheet_cells: dict[tuple[int, int], SheetCell] = {}
+    sheet_cells: dict[Position, SheetCell] = {}
+    labels: dict[Position, str] = {}
     formulas: dict[int, str] = {}
     total = len(cells)
     for index, cell in enumerate(cells):
@@ -75,6 +78,8 @@ def audit(
         if formula is None:
             if position is not None and _is_number(cell.value):
                 sheet_cells[position] = SheetCell(index, *position, None, True)
+            elif position is not None and _is_label(cell.value):
+                labels[position] = str(cell.value)
             continue
         formulas[index] = formula
         shape = formula if position is None else shape_of(formula, *position)
@@ -105,8 +110,8 @@ def audit(
         references[group.shape] = analysis.references
         findings.extend(analysis.findings)
 
-    sheet_context = SheetContext(sheet_cells, formulas, references, config)
-    for sheet_rule in SHEET_RULES:
+    sheet_context = SheetContext(sheet_cells, formulas, references, config, labels)
+    for sheet_rule in (*SHEET_RULES, *TABLE_RULES):
         if config.enables(sheet_rule.info.rule_id, sheet_rule.info.tags):
             for issue in sheet_rule.check(sheet_context):
                 indices = list(issue.cell_indices)
@@ -122,6 +127,7 @@ def audit(
                     )
                 )
 
+    findings = [f for f in findings if f.confidence >= config.min_confidence]
     findings.sort(key=lambda f: (-f.severity.rank, f.cell_indices[0] if f.cell_indices else 0))
     by_index: dict[int, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -181,6 +187,17 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_label(value: object) -> bool:
+    """Text a reader would take for a label (not blank, not a number stored as text)."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        float(value.replace(",", ""))
+    except ValueError:
+        return True
+    return False
+
+
 def _parse_issue(error: FormulaError) -> Issue:
     return Issue(
         f"Cannot parse the formula: {error.reason} (at character {error.position + 1})",
@@ -236,6 +253,7 @@ def _shape_references(
         return ShapeReferences((), ())
     areas: list[RelativeArea] = []
     aggregated: list[RelativeArea] = []
+    calculated: list[RelativeArea] = []
     for node, ancestors in walk_with_ancestors(tree):
         if not isinstance(node, Reference) or node.workbook is not None:
             continue
@@ -246,4 +264,10 @@ def _shape_references(
         parent = ancestors[-1] if ancestors else None
         if isinstance(parent, Call) and parent.name in _AGGREGATING:
             aggregated.append(relative)
-    return ShapeReferences(tuple(areas), tuple(aggregated))
+        elif (
+            isinstance(parent, Binary)
+            and parent.operator in _ARITHMETIC
+            and node.area.kind is ReferenceKind.CELL
+        ):
+            calculated.append(relative)
+    return ShapeReferences(tuple(areas), tuple(aggregated), tuple(calculated))

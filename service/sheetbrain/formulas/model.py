@@ -91,7 +91,8 @@ class AuditConfig:
     `enabled_rules` (when given) is an allow-list of rule ids; `disabled_rules` and
     `disabled_tags` switch rules off; `severity_overrides` maps rule id -> severity.
     `named_ranges` maps defined names to their targets ("Inputs!$B$2") so absolute
-    references to them can be flagged.
+    references to them can be flagged. Findings less confident than `min_confidence`
+    (0..1) are left out of the report.
     """
 
     max_nesting: int = 3
@@ -104,6 +105,7 @@ class AuditConfig:
     allowed_constants: frozenset[float] = DEFAULT_ALLOWED_CONSTANTS
     whole_column_functions: frozenset[str] = DEFAULT_WHOLE_COLUMN_FUNCTIONS
     named_ranges: Mapping[str, str] = field(default_factory=dict)
+    min_confidence: float = 0.0
 
     def enables(self, rule_id: str, tags: frozenset[str]) -> bool:
         if self.enabled_rules is not None and rule_id not in self.enabled_rules:

@@ -1,4 +1,4 @@
-"""Rules over the whole sheet: consistency with neighbours, omitted cells, circular references.
+"""Rules over the whole sheet: ranges that omit adjacent cells, circular references.
 
 They work on cell positions and each shape's references (computed once per shape and
 shifted to each cell), so their cost is linear in cells with a small constant.
@@ -7,10 +7,10 @@ shifted to each cell), so their cost is linear in cells with a small constant.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from sheetbrain.formulas.catalog import Issue, Rule, register
 from sheetbrain.formulas.errors import FormulaError
@@ -26,7 +26,8 @@ from sheetbrain.formulas.references import (
     format_address,
     split_operand,
 )
-from sheetbrain.formulas.shapes import render_shape, shape_of
+from sheetbrain.formulas.regions import Position, Regions, SheetCell
+from sheetbrain.formulas.shapes import shape_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,136 +81,31 @@ def _relative(bound: Bound | None, origin: int, whole: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class SheetCell:
-    index: int
-    row: int
-    column: int
-    shape: str | None  # None for a value cell
-    numeric: bool  # a number value (formula cells: False)
-
-    @property
-    def address(self) -> str:
-        return format_address(self.row, self.column)
-
-
-@dataclass(frozen=True, slots=True)
 class ShapeReferences:
     """Same-sheet references of one shape, relative to the cell."""
 
     areas: tuple[RelativeArea, ...]
     aggregated: tuple[RelativeArea, ...]  # ranges summed/averaged/counted (SUM(B2:B9))
+    calculated: tuple[RelativeArea, ...] = ()  # single cells used in arithmetic (B2*C2)
 
 
 @dataclass(frozen=True)
 class SheetContext:
-    cells: Mapping[tuple[int, int], SheetCell]  # located, non-empty cells
+    cells: Mapping[Position, SheetCell]  # located numbers and formulas
     formulas: Mapping[int, str]  # index -> A1 text of formula cells
     references: Mapping[str, ShapeReferences]  # per shape
     config: AuditConfig
+    labels: Mapping[Position, str] = field(default_factory=dict)  # located text cells
+
+    @cached_property
+    def regions(self) -> Regions:
+        return Regions(self.cells, self.labels, self.config.min_consistent_run)
 
 
 SHEET_RULES: list[Rule[SheetContext]] = []
 
 
-def _lines(context: SheetContext, vertical: bool) -> Iterator[list[SheetCell]]:
-    """Contiguous runs of non-empty cells down each column (or along each row)."""
-    # positions are (row, column): sorting (column, row) walks down columns
-    order = sorted(context.cells, key=_by_column) if vertical else sorted(context.cells)
-    cells = [context.cells[position] for position in order]
-    if not cells:
-        return
-    run = [cells[0]]
-    for previous, cell in itertools.pairwise(cells):
-        if vertical:
-            adjacent = cell.column == previous.column and cell.row == previous.row + 1
-        else:
-            adjacent = cell.row == previous.row and cell.column == previous.column + 1
-        if not adjacent:
-            yield run
-            run = []
-        run.append(cell)
-    yield run
-
-
-def _by_column(position: tuple[int, int]) -> tuple[int, int]:
-    return position[1], position[0]
-
-
-def _segments(run: list[SheetCell]) -> list[list[SheetCell]]:
-    """Split a run into maximal stretches of equal shape (value cells form their own)."""
-    segments: list[list[SheetCell]] = [[run[0]]]
-    for cell in run[1:]:
-        if cell.shape == segments[-1][0].shape:
-            segments[-1].append(cell)
-        else:
-            segments.append([cell])
-    return segments
-
-
-def _neighbour_shapes(context: SheetContext, cell: SheetCell, vertical: bool) -> list[str | None]:
-    """Shapes of the cells beside `cell` across the other direction."""
-    offsets = ((-1, 0), (1, 0)) if not vertical else ((0, -1), (0, 1))
-    shapes = []
-    for row_step, column_step in offsets:
-        neighbour = context.cells.get((cell.row + row_step, cell.column + column_step))
-        shapes.append(None if neighbour is None else neighbour.shape or "value")
-    return shapes
-
-
-def _explained_across(context: SheetContext, cell: SheetCell, vertical: bool) -> bool:
-    """A cell that matches its neighbours in the other direction is following a pattern."""
-    across = _neighbour_shapes(context, cell, vertical)
-    if cell.shape is None:
-        return all(shape == "value" for shape in across)
-    return cell.shape in across
-
-
-@register(
-    SHEET_RULES,
-    "inconsistent-formula",
-    Severity.WARNING,
-    {"consistency"},
-    "Formula differs from its neighbours",
-)
-def inconsistent_formula(context: SheetContext) -> Iterator[Issue]:
-    flagged: set[int] = set()
-    for vertical in (True, False):
-        direction = "column" if vertical else "row"
-        for run in _lines(context, vertical):
-            if len(run) < context.config.min_consistent_run:
-                continue
-            segments = _segments(run)
-            for before, odd, after in zip(segments, segments[1:], segments[2:], strict=False):
-                pattern = before[0].shape
-                flank = len(before) + len(after)
-                if (
-                    pattern is None
-                    or after[0].shape != pattern
-                    or len(odd) > 2
-                    or flank < 2 * len(odd)
-                ):
-                    continue
-                for cell in odd:
-                    if cell.index in flagged or _explained_across(context, cell, vertical):
-                        continue
-                    flagged.add(cell.index)
-                    yield _inconsistency(cell, pattern, flank, direction)
-
-
-def _inconsistency(cell: SheetCell, pattern: str, flank: int, direction: str) -> Issue:
-    expected = render_shape(pattern, cell.address)
-    what = "Hard-coded value" if cell.shape is None else "Formula"
-    return Issue(
-        f"{what} in {cell.address} breaks the pattern of the {flank} surrounding cells in its "
-        f"{direction}" + (f", which would have {expected} here" if expected else ""),
-        "Copy the neighbours' formula into this cell, or document why it differs.",
-        min(0.95, 0.6 + 0.05 * flank),
-        pattern if expected else None,
-        cell_indices=(cell.index,),
-    )
-
-
-def _continues(context: SheetContext, gap: list[tuple[int, int]], last: tuple[int, int]) -> bool:
+def _continues(context: SheetContext, gap: list[Position], last: Position) -> bool:
     """Do the cells between a range and its formula look like more of the range's data?"""
     edge = context.cells.get(last)
     for position in gap:
@@ -223,73 +119,170 @@ def _continues(context: SheetContext, gap: list[tuple[int, int]], last: tuple[in
     return bool(gap)
 
 
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """Positions along the formula's own column (vertical) or row, by index on that axis."""
+
+    vertical: bool
+    fixed: int
+
+    def at(self, index: int) -> Position:
+        return (index, self.fixed) if self.vertical else (self.fixed, index)
+
+
+def _own_line(
+    bounds: tuple[int, int, int, int], cell: SheetCell
+) -> tuple[_Line, int, int, int] | None:
+    """(line, first, last, formula index) when the range lies before the formula in its
+    own column or row."""
+    first_row, first_column, last_row, last_column = bounds
+    if first_column == last_column == cell.column and last_row < cell.row:
+        return _Line(True, cell.column), first_row, last_row, cell.row
+    if first_row == last_row == cell.row and last_column < cell.column:
+        return _Line(False, cell.row), first_column, last_column, cell.column
+    return None
+
+
 @register(
     SHEET_RULES,
     "omitted-adjacent-cells",
     Severity.WARNING,
     {"consistency", "ranges"},
-    "Range stops short of adjacent data",
+    "Range stops short of adjacent data, or includes the header",
 )
 def omitted_adjacent_cells(context: SheetContext) -> Iterator[Issue]:
     for cell in context.cells.values():
-        if cell.shape is None:
-            continue
-        for area in context.references[cell.shape].aggregated:
-            first_row, first_column, last_row, last_column = area.at(cell.row, cell.column)
-            if first_column == last_column == cell.column and last_row < cell.row:
-                gap = [(r, cell.column) for r in range(last_row + 1, cell.row)]
-                edge = (last_row, last_column)
-            elif first_row == last_row == cell.row and last_column < cell.column:
-                gap = [(cell.row, c) for c in range(last_column + 1, cell.column)]
-                edge = (last_row, last_column)
-            else:
-                continue
-            if len(gap) > 2 or not _continues(context, gap, edge):
-                continue
-            omitted = ", ".join(format_address(*position) for position in gap)
-            yield Issue(
-                f"The range ending at {format_address(*edge)} leaves out {omitted}, which "
-                f"sits between the range and the formula in {cell.address}",
-                "Extend the range to include the adjacent cells.",
-                0.7,
-                _extended(context.formulas[cell.index], edge, gap[-1], cell),
-                cell_indices=(cell.index,),
-            )
-            break
+        issue = range_issue(context, cell)
+        if issue is not None:
+            yield issue
 
 
-def _extended(
-    formula: str, edge: tuple[int, int], new_end: tuple[int, int], cell: SheetCell
+OMITTED_ADJACENT_CELLS = next(
+    rule.info for rule in SHEET_RULES if rule.info.rule_id == "omitted-adjacent-cells"
+)
+
+
+def range_issue(context: SheetContext, cell: SheetCell) -> Issue | None:
+    """The first aggregated range of a formula cell that stops short or takes in a header."""
+    if cell.shape is None:
+        return None
+    for area in context.references[cell.shape].aggregated:
+        bounds = area.at(cell.row, cell.column)
+        placed = _own_line(bounds, cell)
+        issue = None if placed is None else _range_issue(context, cell, bounds, *placed)
+        if issue is not None:
+            return issue
+    return None
+
+
+def _range_issue(
+    context: SheetContext,
+    cell: SheetCell,
+    bounds: tuple[int, int, int, int],
+    line: _Line,
+    first: int,
+    last: int,
+    formula_at: int,
+) -> Issue | None:
+    """A range in the formula's own line that stops short of its block or takes in its header."""
+    if first == last:  # a single cell is a pick, not a range over the data
+        return None
+    old = (line.at(first), line.at(last))
+    gap = [line.at(index) for index in range(last + 1, formula_at)]
+    if len(gap) <= 2 and _continues(context, gap, line.at(last)):
+        numbers = all(context.cells[position].numeric for position in gap)
+        omitted = ", ".join(format_address(*position) for position in gap)
+        return Issue(
+            f"The range ending at {format_address(*old[1])} leaves out {omitted}, which "
+            f"sits between the range and the formula in {cell.address}",
+            "Extend the range to include the adjacent cells.",
+            0.85 if numbers else 0.7,
+            _resized(context, cell, old, (old[0], gap[-1])),
+            Severity.ERROR if numbers else Severity.WARNING,
+            (cell.index,),
+        )
+    regions = context.regions
+    start = line.at(first)
+    if (
+        line.at(first + 1) in context.cells
+        and regions.header_of(line.at(first + 1), line.vertical) == start
+    ):
+        return Issue(
+            f"The range in {cell.address} starts at the header {format_address(*start)} "
+            f"({context.labels[start]!r}); COUNTA counts it, and the range reads as wrong",
+            "Start the range at the first data cell below the header.",
+            0.6,
+            _resized(context, cell, old, (line.at(first + 1), old[1])),
+            cell_indices=(cell.index,),
+        )
+    header = regions.header_of(start, line.vertical)
+    if header is None:
+        return None
+    top = (header[0] if line.vertical else header[1]) + 1
+    skipped_cells = [context.cells[line.at(index)] for index in range(top, first)]
+    if not 0 < len(skipped_cells) <= 2 or not all(skipped.numeric for skipped in skipped_cells):
+        return None
+    suggestion = _resized(context, cell, old, (line.at(top), old[1]))
+    # a range may leave out an opening balance on purpose: only a sibling total that
+    # starts at the top of its block shows this one was meant to as well
+    if suggestion is None or not _siblings_use(context, cell, line, suggestion):
+        return None
+    skipped = ", ".join(format_address(*line.at(i)) for i in range(top, first))
+    return Issue(
+        f"The range in {cell.address} starts below {skipped}, numbers under the same "
+        f"header {format_address(*header)}, which the totals beside it include",
+        "Start the range at the first data cell below the header.",
+        0.75,
+        suggestion,
+        cell_indices=(cell.index,),
+    )
+
+
+def _siblings_use(context: SheetContext, cell: SheetCell, line: _Line, shape: str) -> bool:
+    """Does a formula beside the cell, across its line, have this shape?"""
+    offsets = ((0, -1), (0, 1)) if line.vertical else ((-1, 0), (1, 0))
+    for row_step, column_step in offsets:
+        sibling = context.cells.get((cell.row + row_step, cell.column + column_step))
+        if sibling is not None and sibling.shape == shape:
+            return True
+    return False
+
+
+def _resized(
+    context: SheetContext,
+    cell: SheetCell,
+    old: tuple[Position, Position],
+    new: tuple[Position, Position],
 ) -> str | None:
-    """The formula with the range that ends at `edge` extended to `new_end`, as a shape."""
+    """The cell's formula with the range spanning `old` corners moved to `new`, as a shape."""
+    formula = context.formulas[cell.index]
     try:
         tree = parse_formula(formula)
     except FormulaError:
         return None
     for node in walk(tree):
-        if not isinstance(node, Reference) or node.area.last_row is None:
+        if not isinstance(node, Reference) or ":" not in node.text:
             continue
-        if node.area.last_column is None:
+        area = node.area
+        if None in (area.first_row, area.first_column, area.last_row, area.last_column):
             continue
-        if (node.area.last_row.index, node.area.last_column.index) != edge or ":" not in node.text:
+        if ((area.rows()[0], area.columns()[0]), (area.rows()[1], area.columns()[1])) != old:
             continue
         body = split_operand(node.text).body
-        start = body.rsplit(":", 1)[0]
-        dollar_column = "$" if node.area.last_column.absolute else ""
-        dollar_row = "$" if node.area.last_row.absolute else ""
-        new_text = (
-            node.text[: len(node.text) - len(body)]
-            + start
-            + ":"
-            + dollar_column
-            + column_letters(new_end[1])
-            + dollar_row
-            + str(new_end[0])
-        )
+        corners = [_corner(area.first_column, area.first_row, new[0])]
+        corners.append(_corner(area.last_column, area.last_row, new[1]))
+        new_text = node.text[: len(node.text) - len(body)] + ":".join(corners)
         end_at = node.position + len(node.text)
-        extended = formula[: node.position] + new_text + formula[end_at:]
-        return shape_of(extended, cell.row, cell.column)
+        resized = formula[: node.position] + new_text + formula[end_at:]
+        return shape_of(resized, cell.row, cell.column)
     return None
+
+
+def _corner(column: Bound | None, row: Bound | None, position: Position) -> str:
+    """A1 text of `position`, keeping the '$' marks of the corner it replaces."""
+    column_dollar = "$" if column is not None and column.absolute else ""
+    row_dollar = "$" if row is not None and row.absolute else ""
+    return f"{column_dollar}{column_letters(position[1])}{row_dollar}{position[0]}"
 
 
 # A graph node is a formula cell (its input index) or a span of formula cells in one

@@ -44,8 +44,20 @@ PROGRESS_MIN_CELLS = 20_000  # below this an audit takes well under a second
     show_default=True,
     help="Deepest allowed function nesting.",
 )
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Leave out findings less confident than this (0..1).",
+)
 def audit_command(
-    file: Path, sheet: str | None, output_format: str, fail_on: str, max_nesting: int
+    file: Path,
+    sheet: str | None,
+    output_format: str,
+    fail_on: str,
+    max_nesting: int,
+    min_confidence: float,
 ) -> None:
     """Audit the formulas in FILE (.xlsx, .xlsm, .csv, or an add-on request .json)."""
     try:
@@ -53,7 +65,7 @@ def audit_command(
     except WorkbookReadError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    config = AuditConfig(max_nesting=max_nesting)
+    config = AuditConfig(max_nesting=max_nesting, min_confidence=min_confidence)
     reports = [SheetReport(s.name, _audit_sheet(s, config)) for s in sheets]
     source = file.name
     if output_format == "json":

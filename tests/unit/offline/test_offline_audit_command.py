@@ -50,7 +50,7 @@ def test_table_output_groups_findings_by_rule_and_exits_1(workbook):
     result = run(workbook, "--sheet", "Budget")
     assert result.exit_code == 1
     assert "inconsistent-formula (warning)" in result.output
-    assert "Formula in B5 breaks the pattern" in result.output
+    assert "Formula in B5 differs from the 6 copies" in result.output
     assert "8 formulas, 3 unique shapes" in result.output
 
 
@@ -206,3 +206,15 @@ def test_large_sheets_show_progress_on_stderr_and_keep_stdout_clean(workbook, mo
     monkeypatch.setattr(command, "PROGRESS_MIN_CELLS", 1)
     result = run(workbook, "--format", "json", "--sheet", "Budget")
     assert json.loads(result.stdout)["sheets"][0]["summary"]["formulas"] == 8
+
+
+@pytest.mark.parametrize(("threshold", "listed"), [("0", True), ("0.68", True), ("0.69", False)])
+def test_min_confidence_leaves_out_less_confident_findings(workbook, threshold, listed):
+    # B5 breaks a run of 6 copies: confidence 0.5 + 6 * 0.03 = 0.68
+    result = run(workbook, "--sheet", "Budget", "--min-confidence", threshold)
+    assert ("inconsistent-formula" in result.output) is listed
+
+
+@pytest.mark.parametrize("threshold", ["-0.1", "1.5", "high"])
+def test_min_confidence_outside_0_to_1_is_exit_2(workbook, threshold):
+    assert run(workbook, "--min-confidence", threshold).exit_code == 2
