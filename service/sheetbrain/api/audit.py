@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import Dependency
+from litestar.params import JSONBody, SkipValidation
 from litestar.response import Response
 
 from sheetbrain.audit import AuditAnswer, AuditRequestBody, normalise, run_audit
@@ -32,12 +30,12 @@ class AuditController(Controller):
     @post("/api/audit", status_code=200, operation_id="audit", summary="Audit formulas")
     async def audit(
         self,
-        data: AuditRequestBody,
+        data: JSONBody[AuditRequestBody],
         settings: NamedDependency[Settings],
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         # A Protocol cannot be checked at runtime: the provider's type is the guarantee.
-        reviewer: Annotated[Reviewer, Dependency(skip_validation=True)],
+        reviewer: NamedDependency[SkipValidation[Reviewer]],
     ) -> Response[AuditAnswer]:
         request = normalise(
             data, max_formulas=settings.max_formulas, max_formula_length=settings.max_formula_length

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 from pydantic import BaseModel, Field
 
 from sheetbrain.auth.identity import Identity
@@ -54,7 +54,7 @@ class StatsController(Controller):
         self,
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
-        cursor: str | None = None,
+        cursor: FromQuery[str | None] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> AuditHistoryPage:
         page = await audit_page(gateway, identity.claims(), limit, cursor)
