@@ -29,7 +29,8 @@ alter table public.audit_logs
   add column ai_status text,
   add column degraded boolean not null default false,
   add column unique_shapes integer not null default 0 check (unique_shapes >= 0),
-  add column findings_by_severity jsonb not null default '{}'::jsonb;
+  add column findings_by_severity jsonb not null default '{}'::jsonb,
+  add column findings_by_rule jsonb not null default '{}'::jsonb;
 
 alter table public.audit_logs_archive
   add column model text,
@@ -40,7 +41,8 @@ alter table public.audit_logs_archive
   add column ai_status text,
   add column degraded boolean not null default false,
   add column unique_shapes integer not null default 0 check (unique_shapes >= 0),
-  add column findings_by_severity jsonb not null default '{}'::jsonb;
+  add column findings_by_severity jsonb not null default '{}'::jsonb,
+  add column findings_by_rule jsonb not null default '{}'::jsonb;
 
 -- -----------------------------------------------------------------------------
 -- Quota reservations
@@ -385,7 +387,8 @@ create function public.finish_audit(
   ai_status text default null,
   degraded boolean default false,
   unique_shapes integer default 0,
-  findings_by_severity jsonb default '{}'::jsonb
+  findings_by_severity jsonb default '{}'::jsonb,
+  findings_by_rule jsonb default '{}'::jsonb
 )
 returns jsonb
 language plpgsql
@@ -436,7 +439,8 @@ begin
   insert into public.audit_logs (
     organization_id, user_id, formula_count, compliant_count, issues_found, duration_ms,
     rag_used, rag_context_count, model, input_tokens, output_tokens, cache_read_tokens,
-    cache_write_tokens, ai_status, degraded, unique_shapes, findings_by_severity
+    cache_write_tokens, ai_status, degraded, unique_shapes, findings_by_severity,
+    findings_by_rule
   )
   values (
     v_reservation.organization_id, v_reservation.user_id, finish_audit.formula_count,
@@ -445,7 +449,8 @@ begin
     finish_audit.model, coalesce(finish_audit.input_tokens, 0), coalesce(finish_audit.output_tokens, 0),
     coalesce(finish_audit.cache_read_tokens, 0), coalesce(finish_audit.cache_write_tokens, 0),
     finish_audit.ai_status, coalesce(finish_audit.degraded, false),
-    coalesce(finish_audit.unique_shapes, 0), coalesce(finish_audit.findings_by_severity, '{}'::jsonb)
+    coalesce(finish_audit.unique_shapes, 0), coalesce(finish_audit.findings_by_severity, '{}'::jsonb),
+    coalesce(finish_audit.findings_by_rule, '{}'::jsonb)
   )
   returning id into v_log_id;
 
@@ -458,8 +463,8 @@ begin
 end;
 $$;
 
-revoke all on function public.finish_audit(uuid, integer, integer, integer, integer, boolean, integer, text, integer, integer, integer, integer, text, boolean, integer, jsonb) from public, anon, authenticated;
-grant execute on function public.finish_audit(uuid, integer, integer, integer, integer, boolean, integer, text, integer, integer, integer, integer, text, boolean, integer, jsonb) to service_role;
+revoke all on function public.finish_audit(uuid, integer, integer, integer, integer, boolean, integer, text, integer, integer, integer, integer, text, boolean, integer, jsonb, jsonb) from public, anon, authenticated;
+grant execute on function public.finish_audit(uuid, integer, integer, integer, integer, boolean, integer, text, integer, integer, integer, integer, text, boolean, integer, jsonb, jsonb) to service_role;
 
 /**
  * Gives a reserved audit back (the audit failed after begin_audit): the month's

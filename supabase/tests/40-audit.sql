@@ -63,17 +63,18 @@ select is(
 -- ---------------------------------------------------------------- finish confirms
 select is(
   (select public.finish_audit(current_setting('test.res1')::uuid, 2, 1, 3, 40, true, 2, 'claude-x',
-                              100, 20, 80, 0, 'ok', false, 2, '{"warning": 1}') ->> 'used')::integer,
+                              100, 20, 80, 0, 'ok', false, 2, '{"warning": 1}',
+                              '{"nested-too-deep": 1}') ->> 'used')::integer,
   1, 'finish_audit returns the month''s usage'
 );
 select results_eq(
   $$ select formula_count, compliant_count, issues_found, duration_ms, rag_used, rag_context_count,
             model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, ai_status,
-            degraded, unique_shapes, findings_by_severity,
+            degraded, unique_shapes, findings_by_severity, findings_by_rule,
             user_id = (select id from public.users where clerk_user_id = 'user_a40')
        from public.audit_logs where organization_id = current_setting('test.org')::uuid $$,
   $$ values (2, 1, 3, 40, true, 2, 'claude-x'::text, 100, 20, 80, 0, 'ok'::text, false, 2,
-             '{"warning": 1}'::jsonb, true) $$,
+             '{"warning": 1}'::jsonb, '{"nested-too-deep": 1}'::jsonb, true) $$,
   'finish_audit writes the audit_logs row'
 );
 select is(

@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.ids import unique_id
 from support.stats_data import add_audit, seed_org
 
 pytestmark = pytest.mark.db
@@ -65,3 +66,17 @@ async def test_without_trusted_identity_headers_the_dashboard_needs_a_token(
 
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+
+
+async def test_the_rules_an_audit_hit_appear_among_the_top_rules(client: Client) -> None:
+    headers = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
+    audited = await client.post(
+        "/api/audit", json={"formulas": ["=NOW()"], "context": {"range": "A1"}}, headers=headers
+    )
+    rule_ids = {finding["ruleId"] for finding in audited.json()["findings"]}
+
+    page = await client.get("/admin", headers=headers)
+
+    top_rules = page.text.split('id="rule-totals"')[1].split("</table>")[0]
+    assert rule_ids == {"volatile-function"}
+    assert "<td>volatile-function</td><td class=\"num\">1</td>" in top_rules

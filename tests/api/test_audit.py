@@ -225,7 +225,7 @@ async def test_the_seed_guide_tables_hold_exact_values_after_an_audit(
         database_url,
         """select formula_count, compliant_count, issues_found, rag_used, rag_context_count,
                   model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                  ai_status, degraded, unique_shapes, findings_by_severity,
+                  ai_status, degraded, unique_shapes, findings_by_severity, findings_by_rule,
                   user_id = (select id from users where clerk_user_id = %s)
              from audit_logs where organization_id = %s""",
         api.user_id,
@@ -246,6 +246,7 @@ async def test_the_seed_guide_tables_hold_exact_values_after_an_audit(
             False,
             2,
             {"error": 0, "warning": 1, "info": 2},
+            {"ai-policy": 2, "lookup-without-error-handling": 1},
             True,
         )
     ]

@@ -13,6 +13,7 @@ instead, so a failed audit is never billed.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -187,4 +188,5 @@ def _log_entry(
         degraded=review.status in _DEGRADED_STATUSES,
         unique_shapes=assessment.summary.uniqueShapes,
         findings_by_severity=counts.model_dump(),
+        findings_by_rule=Counter(finding.ruleId for finding in assessment.findings),
     )

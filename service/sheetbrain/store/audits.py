@@ -137,6 +137,7 @@ class AuditLogEntry:
     degraded: bool
     unique_shapes: int
     findings_by_severity: Mapping[str, int]
+    findings_by_rule: Mapping[str, int]
 
 
 async def begin_audit(
@@ -191,6 +192,7 @@ async def finish_audit(
         "degraded": entry.degraded,
         "unique_shapes": entry.unique_shapes,
         "findings_by_severity": dict(entry.findings_by_severity),
+        "findings_by_rule": dict(entry.findings_by_rule),
     }
     return await gateway.rpc("finish_audit", args, AuditFinished)
 
