@@ -528,3 +528,19 @@ def _renamed(state: tuple[list[Any], ...], source: Story, target: Story) -> tupl
     return tuple(
         sorted(tuple(names.get(value, value) for value in row) for row in rows) for rows in state
     )
+
+
+async def test_a_deleted_user_is_not_recreated_by_a_request_arriving_after_the_webhook(
+    client: AsyncTestClient[Litestar], reader: Connection
+) -> None:
+    user, org, now = unique_id("user"), unique_id("org"), datetime.now(UTC)
+    await deliver(client, Event.of("user.deleted", deleted_data(user, "user"), now))
+
+    response = await client.post(
+        "/api/audit",
+        json={"formulas": ["=SUM(A1:A2)"], "context": {"range": "B1"}},
+        headers={"x-user-id": user, "x-user-org": org},
+    )
+
+    assert_problem(response, 403, "forbidden")
+    assert (user_rows(reader, user), org_rows(reader, org)) == ([], [])
