@@ -252,13 +252,45 @@ grant execute on function public.archive_audit_logs(interval) to service_role;
 -- -----------------------------------------------------------------------------
 
 /**
+ * Every new organization starts on the free plan with a copy of every
+ * policy_templates row as a default policy, whichever path created it
+ * (provision_identity, a Clerk webhook, an operator).
+ */
+create function public.set_up_new_organization()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  insert into public.subscriptions (organization_id)
+  values (new.id)
+  on conflict (organization_id) do nothing;
+
+  insert into public.policies (organization_id, title, content, category, source, is_default, template_key)
+  select new.id, t.title, t.content, t.category, 'default', true, t.key
+  from public.policy_templates t
+  on conflict (organization_id, template_key) do nothing;
+
+  return null;
+end;
+$$;
+
+revoke all on function public.set_up_new_organization() from public, anon, authenticated;
+
+create trigger organizations_set_up_new
+  after insert on public.organizations
+  for each row execute function public.set_up_new_organization();
+
+/**
  * Idempotently provisions a Clerk identity and returns
  *   {"organization_id": uuid, "user_id": uuid, "plan": text, "role": text}.
  *
  * - organization (clerk_org_id): created if missing, with a 'free' subscription
- *   and a copy of every policy_templates row as a default policy
- *   (is_default, template_key, source 'default'); the name is updated when
- *   org_name is given and differs. personal marks a personal workspace.
+ *   and a copy of every policy_templates row as a default policy (is_default,
+ *   template_key, source 'default'), both made by the organizations_set_up_new
+ *   trigger; the name is updated when org_name is given and differs; personal
+ *   marks a personal workspace.
  * - user (clerk_user_id): created if missing; email/name updated when given;
  *   organization_id set when still null.
  * - membership: created or its role updated. org_role accepts v1 ('org:admin')
@@ -329,13 +361,9 @@ begin
     on conflict (clerk_org_id) do nothing
     returning id into v_org_id;
 
-    if v_org_id is not null then
-      insert into public.policies (organization_id, title, content, category, source, is_default, template_key)
-      select v_org_id, t.title, t.content, t.category, 'default', true, t.key
-      from public.policy_templates t
-      on conflict (organization_id, template_key) do nothing;
-      exit;
-    end if;
+    -- A new organization got its subscription and default policies from the
+    -- organizations_set_up_new trigger.
+    exit when v_org_id is not null;
 
     if provision_identity.org_name is not null then
       update public.organizations o
@@ -358,10 +386,6 @@ begin
       detail = pg_catalog.format('Organization %L was deleted while being provisioned.', provision_identity.clerk_org_id),
       hint = 'Retry the request.';
   end if;
-
-  insert into public.subscriptions (organization_id)
-  values (v_org_id)
-  on conflict (organization_id) do nothing;
 
   -- 2. user
   for v_attempt in 1..3 loop

@@ -204,15 +204,8 @@ begin
               apply_clerk_event.occurred_at)
       on conflict (clerk_org_id) do nothing
       returning id into v_org_uuid;
-      if v_org_uuid is not null then
-        -- a new tenant starts like one provisioned by provision_identity()
-        insert into public.subscriptions (organization_id) values (v_org_uuid)
-        on conflict (organization_id) do nothing;
-        insert into public.policies (organization_id, title, content, category, source, is_default, template_key)
-        select v_org_uuid, t.title, t.content, t.category, 'default', true, t.key
-          from public.policy_templates t
-        on conflict (organization_id, template_key) do nothing;
-      else
+      -- A new tenant gets its plan and default policies from organizations_set_up_new.
+      if v_org_uuid is null then
         update public.organizations o
            set name = coalesce(apply_clerk_event.payload ->> 'name', ''),
                slug = apply_clerk_event.payload ->> 'slug',
