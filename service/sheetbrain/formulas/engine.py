@@ -82,7 +82,7 @@ def audit(
                 labels[position] = str(cell.value)
             continue
         formulas[index] = formula
-        shape = formula if position is None else shape_of(formula, *position)
+        shape = cell.shape or (formula if position is None else shape_of(formula, *position))
         group = groups.get(shape)
         if group is None:
             group = groups[shape] = _ShapeGroup(shape, [])

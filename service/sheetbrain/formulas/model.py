@@ -77,11 +77,18 @@ DEFAULT_WHOLE_COLUMN_FUNCTIONS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class CellInput:
-    """One cell to audit. `formula` starts with '=' (anything else is treated as a value)."""
+    """One cell to audit. `formula` starts with '=' (anything else is treated as a value).
+
+    `value` is what the cell shows: the typed value of a constant, or the cached result of
+    a formula where the source knows it (a number, text, a bool, or an error code such as
+    "#DIV/0!"). `shape` is the formula's R1C1 shape when the source already knows it (the
+    children of an .xlsx shared formula), so the engine need not derive it again.
+    """
 
     address: str | None
     formula: str | None
     value: object = None
+    shape: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,13 @@ def test_copied_formulas_form_one_shape():
     )
 
 
+def test_a_shape_given_by_the_source_is_used_as_is():
+    # an .xlsx shared formula names its group; the engine trusts it instead of deriving it
+    cells = [CellInput(f"C{r}", f"=A{r}*B{r}", shape="=RC[-2]*RC[-1]") for r in range(1, 4)]
+    cells.append(CellInput("C4", "=A4*B4", shape="given"))
+    assert [shape.shape for shape in audit(cells).shapes] == ["=RC[-2]*RC[-1]", "given"]
+
+
 def test_report_counts_formulas_shapes_and_flagged_cells():
     cells = [*COPIED, CellInput("D1", "=NOW()"), CellInput("E1", None, 5)]
     report = audit(cells)
