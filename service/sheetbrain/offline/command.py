@@ -45,6 +45,14 @@ PROGRESS_MIN_CELLS = 20_000  # below this an audit takes well under a second
     help="Deepest allowed function nesting.",
 )
 @click.option(
+    "--min-severity",
+    type=click.Choice(["error", "warning", "info"]),
+    default="warning",
+    show_default=True,
+    help="Report findings at least this severe: errors are defects the values prove, "
+    "warnings likely defects, info style and policy notes.",
+)
+@click.option(
     "--min-confidence",
     type=click.FloatRange(0.0, 1.0),
     default=0.0,
@@ -57,6 +65,7 @@ def audit_command(
     output_format: str,
     fail_on: str,
     max_nesting: int,
+    min_severity: str,
     min_confidence: float,
 ) -> None:
     """Audit the formulas in FILE (.xlsx, .xlsm, .csv, or an add-on request .json)."""
@@ -65,7 +74,11 @@ def audit_command(
     except WorkbookReadError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    config = AuditConfig(max_nesting=max_nesting, min_confidence=min_confidence)
+    config = AuditConfig(
+        max_nesting=max_nesting,
+        min_confidence=min_confidence,
+        min_severity=Severity(min_severity),
+    )
     reports = [SheetReport(s.name, _audit_sheet(s, config)) for s in sheets]
     source = file.name
     if output_format == "json":
