@@ -73,18 +73,21 @@ def audit(
     formulas: dict[int, str] = {}
     total = len(cells)
     for index, cell in enumerate(cells):
-        if progress is not None and index % _PROGRESS_EVERY == 0:
+        if progress is not None and not index % _PROGRESS_EVERY:
             progress(index, total)
         position = parse_address(cell.address) if cell.address else None
-        formula = cell.formula if cell.formula and cell.formula.startswith("=") else None
+        formula = cell.formula if cell.formula and cell.formula[0] == "=" else None
+        if formula is None:
+            if position is not None:
+                positions[index] = position
+                value = cell.value
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    sheet_cells[position] = SheetCell(index, *position, None, float(value))
+                elif _is_label(value):
+                    labels[position] = str(value)
+            continue
         if position is not None:
             positions[index] = position
-        if formula is None:
-            if position is not None and _is_number(cell.value):
-                sheet_cells[position] = SheetCell(index, *position, None, cell_value(cell.value))
-            elif position is not None and _is_label(cell.value):
-                labels[position] = str(cell.value)
-            continue
         formulas[index] = formula
         shape = cell.shape or (formula if position is None else shape_of(formula, *position))
         group = groups.get(shape)
@@ -196,10 +199,6 @@ def _analyse_shape(
     shape = Shape(group.shape, address, formula, addresses, indices, (), reason)
     findings = _findings(PARSE_ERROR, [issue], config, indices, addresses, lambda _: None)
     return _ShapeAnalysis(shape, ShapeReferences((), ()), findings)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_label(value: object) -> bool:

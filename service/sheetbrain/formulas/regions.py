@@ -185,24 +185,23 @@ class FormulaRun:
         return next(before, None), next(after, None)
 
 
-def lines(cells: Mapping[Position, SheetCell], vertical: bool) -> Iterator[list[SheetCell]]:
-    """Contiguous stretches of non-empty cells down each column (or along each row)."""
-    order = sorted(cells, key=lambda p: (p[1], p[0])) if vertical else sorted(cells)
-    line: list[SheetCell] = []
-    for position in order:
-        cell = cells[position]
-        if line:
-            previous = line[-1]
-            if vertical:
-                adjacent = cell.column == previous.column and cell.row == previous.row + 1
-            else:
-                adjacent = cell.row == previous.row and cell.column == previous.column + 1
-            if not adjacent:
-                yield line
-                line = []
-        line.append(cell)
-    if line:
-        yield line
+def _formula_count(line: list[SheetCell]) -> int:
+    return sum(1 for cell in line if cell.shape is not None)
+
+
+def segments(line: Sequence[SheetCell], vertical: bool) -> Iterator[list[SheetCell]]:
+    """Contiguous stretches of a column's (or row's) cells, given in order along it."""
+    segment: list[SheetCell] = []
+    for cell in line:
+        if segment:
+            previous = segment[-1]
+            step = cell.row - previous.row if vertical else cell.column - previous.column
+            if step != 1:
+                yield segment
+                segment = []
+        segment.append(cell)
+    if segment:
+        yield segment
 
 
 @dataclass(slots=True)
@@ -367,14 +366,6 @@ class Regions:
         return found
 
     @cached_property
-    def column_lines(self) -> tuple[list[SheetCell], ...]:
-        return tuple(lines(self.cells, vertical=True))
-
-    @cached_property
-    def row_lines(self) -> tuple[list[SheetCell], ...]:
-        return tuple(lines(self.cells, vertical=False))
-
-    @cached_property
     def formulas_by_column(self) -> dict[int, list[SheetCell]]:
         """Formula cells of each column, top to bottom."""
         return self._formulas_by(lambda cell: cell.column, lambda cell: cell.row)
@@ -385,11 +376,14 @@ class Regions:
         return self._formulas_by(lambda cell: cell.row, lambda cell: cell.column)
 
     def _formulas_by(self, key: _Key, order: _Key) -> dict[int, list[SheetCell]]:
+        formulas = sorted(
+            (cell for cell in self.cells.values() if cell.shape is not None),
+            key=lambda cell: (key(cell), order(cell)),
+        )
         grouped: dict[int, list[SheetCell]] = defaultdict(list)
-        for cell in self.cells.values():
-            if cell.shape is not None:
-                grouped[key(cell)].append(cell)
-        return {line: sorted(found, key=order) for line, found in grouped.items()}
+        for cell in formulas:
+            grouped[key(cell)].append(cell)
+        return grouped
 
     @cached_property
     def cells_by_shape(self) -> dict[str, list[SheetCell]]:
@@ -463,7 +457,7 @@ class Regions:
             (False, self.formulas_by_row, self._formula_rows, cell.column),
         ):
             line = found.get(cell.column if vertical else cell.row)
-            if not line:
+            if not line or (not vertical and not self.copies_along_row(cell.row)):
                 continue
             split = bisect.bisect_left(places[cell.column if vertical else cell.row], at)
             before = range(split - 1, max(-1, split - 1 - _NEARBY_CELLS), -1)
@@ -483,6 +477,18 @@ class Regions:
                     if distinct == _NEARBY_SHAPES:
                         break
 
+    def copies_along_row(self, row: int) -> bool:
+        """Is some formula of this row copied along it (not a lone formula at its end)?"""
+        return row in self._rows_with_copies
+
+    @cached_property
+    def _rows_with_copies(self) -> frozenset[int]:
+        return frozenset(
+            row
+            for row, found in self.formulas_by_row.items()
+            if any(self._copied_along_row(cell) for cell in found)
+        )
+
     def _copied_along_row(self, cell: SheetCell) -> bool:
         for step in (-1, 1):
             beside = self.cells.get((cell.row, cell.column + step))
@@ -491,13 +497,36 @@ class Regions:
         return False
 
     @cached_property
+    def _cells_by_column(self) -> dict[int, list[SheetCell]]:
+        """Numbers and formulas of each column, top to bottom."""
+        grouped: dict[int, list[SheetCell]] = defaultdict(list)
+        for column, row in sorted((column, row) for row, column in self.cells):
+            grouped[column].append(self.cells[row, column])
+        return grouped
+
+    @cached_property
+    def _cells_by_row(self) -> dict[int, list[SheetCell]]:
+        grouped: dict[int, list[SheetCell]] = defaultdict(list)
+        for position in sorted(self.cells):
+            grouped[position[0]].append(self.cells[position])
+        return grouped
+
+    @cached_property
     def runs(self) -> tuple[FormulaRun, ...]:
-        return tuple(
-            run
-            for vertical, found in ((True, self.column_lines), (False, self.row_lines))
-            for line in found
-            for run in formula_runs(line, vertical, self.min_run, self.computes_at)
-        )
+        """Runs down columns, then along rows; only lines holding enough formulas for a
+        run are walked, so a tall sheet of inputs costs nothing here."""
+        found: list[FormulaRun] = []
+        for vertical, formulas, cells in (
+            (True, self.formulas_by_column, self._cells_by_column),
+            (False, self.formulas_by_row, self._cells_by_row),
+        ):
+            for index, members in sorted(formulas.items()):
+                if len(members) < self.min_run:
+                    continue
+                for segment in segments(cells[index], vertical):
+                    if _formula_count(segment) >= self.min_run:
+                        found += formula_runs(segment, vertical, self.min_run, self.computes_at)
+        return tuple(found)
 
     def computes_at(self, shape: str, cell: SheetCell) -> bool:
         """Would `shape` written in `cell` read a number or formula through every reference?

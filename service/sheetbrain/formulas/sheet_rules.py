@@ -220,8 +220,41 @@ class _FormulaGraph:
                         yield component
 
 
+def _reads_only_earlier_cells(
+    context: SheetContext, cell: SheetCell, backward: dict[str, bool]
+) -> bool:
+    """Does every same-sheet reference of `cell` lie before it in reading order (rows
+    above, or the same row to the left)? Relative references decide this per shape,
+    remembered in `backward`; absolute ones per cell."""
+    shape = cell.shape
+    if shape is None:
+        return True
+    if shape not in backward:
+        backward[shape] = all(map(_always_earlier, context.references[shape].areas))
+    if backward[shape]:
+        return True
+    for area in context.references[shape].areas:
+        first_row, _, last_row, last_column = area.at(cell.row, cell.column)
+        if last_row < cell.row or (first_row == last_row == cell.row and last_column < cell.column):
+            continue
+        return False
+    return True
+
+
+def _always_earlier(area: RelativeArea) -> bool:
+    """Relative bounds that put the area above its formula, or left of it in its row,
+    wherever the formula is copied."""
+    if area.last_row_shift and area.last_row < 0:
+        return True
+    same_row = area.first_row_shift and area.last_row_shift and area.first_row == area.last_row == 0
+    return bool(same_row and area.last_column_shift and area.last_column < 0)
+
+
 @register(SHEET_RULES, "circular-reference", Severity.ERROR, {"circular"}, "Circular reference")
 def circular_reference(context: SheetContext) -> Iterator[Issue]:
+    backward: dict[str, bool] = {}
+    if all(_reads_only_earlier_cells(context, cell, backward) for cell in context.cells.values()):
+        return  # every formula reads cells above it or to its left: no loop can close
     graph = _FormulaGraph(context)
     cycles = list(graph.cycles())
     in_cycles = {index for component in cycles for index in component}

@@ -100,9 +100,12 @@ def _confirmed_constants(context: SheetContext) -> dict[int, Issue]:
     """
     regions, evaluator = context.regions, context.evaluator
     matches: list[tuple[SheetCell, float, str, bool, Agreement]] = []
+    columns = regions.formulas_by_column
     for cell in regions.cells.values():
         if not cell.numeric or not isinstance(cell.value, float) or cell.value == 0:
             continue
+        if cell.column not in columns and not regions.copies_along_row(cell.row):
+            continue  # no formula around it to ask
         typed = cell.value
         for shape, vertical in regions.nearby_shapes(cell):
             if _COUNTER.fullmatch(shape):
@@ -240,8 +243,15 @@ def _label_operands(context: SheetContext, flagged: set[int]) -> Iterator[Issue]
     copies that all land on labels are reported together, once per shape."""
     regions = context.regions
     alike: dict[str, list[tuple[SheetCell, Position]]] = {}
+    if not context.labels:
+        return
+    guarded: dict[str, bool] = {}
     for cell in context.cells.values():
-        if cell.shape is None or cell.index in flagged or _TEXT_GUARD.search(cell.shape):
+        if cell.shape is None or cell.index in flagged:
+            continue
+        if cell.shape not in guarded:
+            guarded[cell.shape] = _TEXT_GUARD.search(cell.shape) is not None
+        if guarded[cell.shape]:
             continue
         for area in context.references[cell.shape].calculated:
             if not (area.first_row_shift or area.first_column_shift):
@@ -347,22 +357,17 @@ def _pattern_has_range_issue(context: SheetContext, run: FormulaRun) -> bool:
     "Lone formula among typed-in numbers",
 )
 def formula_where_constant_expected(context: SheetContext) -> Iterator[Issue]:
-    flagged: set[int] = set()
     regions = context.regions
-    for vertical, found in ((True, regions.column_lines), (False, regions.row_lines)):
-        for line in found:
-            for position in range(2, len(line) - 2):
-                cell = line[position]
-                around = line[position - 2 : position] + line[position + 1 : position + 3]
-                if (
-                    cell.shape is None
-                    or cell.index in flagged
-                    or not all(other.numeric for other in around)
-                    or context.references[cell.shape].aggregated  # a subtotal
-                    or regions.run_of.get(cell.position) is not None
-                ):
-                    continue
-                flagged.add(cell.index)
+    for cell in context.cells.values():
+        if (
+            cell.shape is None
+            or context.references[cell.shape].aggregated  # a subtotal
+            or regions.run_of.get(cell.position) is not None
+        ):
+            continue
+        for vertical, steps in _TWO_EACH_SIDE:
+            around = [context.cells.get((cell.row + dr, cell.column + dc)) for dr, dc in steps]
+            if all(other is not None and other.numeric for other in around):
                 yield Issue(
                     f"{cell.address} is the only formula among the typed-in numbers around it "
                     f"in its {'column' if vertical else 'row'}",
@@ -370,3 +375,10 @@ def formula_where_constant_expected(context: SheetContext) -> Iterator[Issue]:
                     0.5,
                     cell_indices=(cell.index,),
                 )
+                break
+
+
+_TWO_EACH_SIDE = (
+    (True, ((-2, 0), (-1, 0), (1, 0), (2, 0))),
+    (False, ((0, -2), (0, -1), (0, 1), (0, 2))),
+)
