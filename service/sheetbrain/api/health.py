@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, get
@@ -20,7 +21,8 @@ class HealthController(Controller):
 
     @get(["/health", "/api/health"], summary="Liveness")
     async def health(self) -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+        # The deployment test page reads `status` and `timestamp`.
+        return {"status": "ok", "version": __version__, "timestamp": datetime.now(UTC)}
 
     @get("/ready", operation_id="ready", summary="Readiness: database reachable, schema current")
     async def ready(
