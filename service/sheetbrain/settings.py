@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,6 +19,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The Apps Script HTML service serves add-on sidebars from
+# https://n-<id>-0lu-script.googleusercontent.com: production lets them call the API.
+APPS_SCRIPT_ORIGIN_REGEX = r"https://[a-z0-9-]+\.googleusercontent\.com"
 
 
 def _env(name: str) -> AliasChoices:
@@ -49,6 +53,9 @@ class Settings(BaseSettings):
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_env("SHEETBRAIN_CORS_ORIGINS")
+    )
+    cors_origin_regex: str | None = Field(
+        None, validation_alias=_env("SHEETBRAIN_CORS_ORIGIN_REGEX")
     )
 
     # Database: DATABASE_URL (psycopg), else SUPABASE_URL (supabase-py), else embedded (local).
@@ -134,6 +141,16 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("cors_origin_regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc})") from exc
+        return value
+
     @field_validator("token_secret")
     @classmethod
     def _long_token_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -156,6 +173,14 @@ class Settings(BaseSettings):
         if self.supabase_url is not None and self.supabase_service_role_key is None:
             raise ValueError("SUPABASE_URL needs SUPABASE_SERVICE_ROLE_KEY")
         return self
+
+    @property
+    def cors_origin_pattern(self) -> str | None:
+        """Browser origins allowed by pattern: the setting, else in production the
+        add-on sidebars' (Apps Script HTML service) origins."""
+        if self.cors_origin_regex is not None:
+            return self.cors_origin_regex
+        return APPS_SCRIPT_ORIGIN_REGEX if self.mode == "production" else None
 
     @property
     def trusts_identity_headers(self) -> bool:

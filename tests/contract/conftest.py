@@ -44,6 +44,20 @@ def addon_settings(local_settings: Settings) -> Settings:
 
 
 @pytest.fixture
+def production_settings(database_url: str) -> Settings:
+    """Production mode with the add-on's Google sign-in as its identity source."""
+    return Settings(
+        mode="production",
+        host="0.0.0.0",
+        database_url=database_url,
+        token_secret=SecretStr(TOKEN_SECRET),
+        google_client_ids=[CLIENT_ID],
+        google_jwks_url=JWKS_URL,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
 def google_jwks() -> Iterator[respx.Route]:
     with respx.mock(assert_all_called=False) as router:
         yield GOOGLE.serve_jwks(router)

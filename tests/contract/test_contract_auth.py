@@ -8,7 +8,6 @@ import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from pydantic import SecretStr
 
 from contract.addon import APPS_SCRIPT_USER_AGENT, assert_error_body, load_request, replay
 from contract.conftest import GOOGLE, AddonSession
@@ -16,7 +15,7 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, OTHER_CLIENT_ID, TOKEN_SECRET
+from support.google_id_tokens import OTHER_CLIENT_ID
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -209,17 +208,9 @@ async def test_a_replayed_refresh_token_ends_the_sign_in(
 
 
 async def test_debug_login_is_refused_outside_local_mode(
-    database_url: str, gateway: Gateway
+    production_settings: Settings, gateway: Gateway
 ) -> None:
-    settings = Settings(
-        mode="production",
-        host="0.0.0.0",
-        database_url=database_url,
-        token_secret=SecretStr(TOKEN_SECRET),
-        google_client_ids=[CLIENT_ID],
-        google_jwks_url=JWKS_URL,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = production_settings
     login = load_request("debug_login", userId="user_x", email="x@example.com", orgId="org_x")
 
     async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:

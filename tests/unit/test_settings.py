@@ -75,6 +75,15 @@ def test_comma_separated_lists_are_split(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings().cors_origins == ["https://a.example", "https://b.example"]
 
 
+def test_a_cors_origin_pattern_that_is_no_regular_expression_is_refused() -> None:
+    with pytest.raises(ValidationError) as raised:
+        settings(cors_origin_regex="https://(unclosed")
+
+    assert describe_error(raised.value).startswith(
+        "configuration error: SHEETBRAIN_CORS_ORIGIN_REGEX: not a regular expression ("
+    )
+
+
 def test_secrets_never_appear_in_the_settings_repr() -> None:
     configured = settings(mode="production", database_url="postgresql://u:hunter2@db/x")
 
