@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from sheetbrain.settings import REPO_ROOT
+from sheetbrain.settings import REPO_ROOT, Settings
+from sheetbrain.store.connect import migrate_database, prepare_database
 from sheetbrain.store.migrate import apply_migrations, discover_migrations, pending_versions
 
 pytestmark = pytest.mark.db
@@ -57,15 +58,57 @@ def test_a_second_run_applies_nothing(empty_database: str) -> None:
     assert (second.applied, second.seeded) == ([], False)
 
 
-def test_the_seed_loads_the_demo_organisation_once(empty_database: str) -> None:
+def count(conninfo: str, table: str) -> int:
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(f"select count(*) from public.{table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def settings_for(conninfo: str, **values: object) -> Settings:
+    return Settings(database_url=conninfo, _env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_the_seed_creates_plans_and_templates_but_no_account(empty_database: str) -> None:
     apply_migrations(empty_database, SUPABASE_DIR)
-    apply_migrations(empty_database, SUPABASE_DIR)
+
+    tables = ("plans", "policy_templates", "organizations", "users")
+    assert [count(empty_database, table) for table in tables] == [3, 7, 0, 0]
+
+
+def test_local_mode_start_up_creates_the_demo_admin_once(empty_database: str) -> None:
+    prepare_database(settings_for(empty_database))
+    prepare_database(settings_for(empty_database))
 
     with psycopg.connect(empty_database) as conn:
         rows = conn.execute(
-            "select count(*) from public.organizations where clerk_org_id = 'org_demo'"
-        ).fetchone()
-    assert rows == (1,)
+            "select o.name, u.email, u.name, m.role from public.organization_memberships m"
+            " join public.organizations o on o.id = m.organization_id"
+            " join public.users u on u.id = m.user_id"
+            " where o.clerk_org_id = 'org_demo' and u.clerk_user_id = 'user_demo'"
+        ).fetchall()
+    assert rows == [("Demo Organization", "demo@example.com", "Demo User", "org:admin")]
+
+
+def test_db_migrate_creates_no_demo_account(empty_database: str) -> None:
+    migrate_database(settings_for(empty_database))
+
+    assert count(empty_database, "organizations") == 0
+
+
+def test_a_production_start_creates_no_demo_account(empty_database: str) -> None:
+    apply_migrations(empty_database, SUPABASE_DIR)
+    production = settings_for(
+        empty_database,
+        mode="production",
+        host="0.0.0.0",
+        google_client_ids=["client.apps.googleusercontent.com"],
+        token_secret="a-production-token-secret-of-32-bytes-or-more",
+    )
+
+    prepare_database(production)
+
+    assert count(empty_database, "organizations") == 0
 
 
 def test_pending_versions_lists_files_not_yet_applied() -> None:

@@ -24,11 +24,15 @@ class HealthController(Controller):
         # The deployment test page reads `status` and `timestamp`.
         return {"status": "ok", "version": __version__, "timestamp": datetime.now(UTC)}
 
-    @get("/ready", operation_id="ready", summary="Readiness: database reachable, schema current")
+    @get(
+        "/ready",
+        operation_id="ready",
+        summary="Readiness: configuration complete, database reachable, schema current",
+    )
     async def ready(
         self, gateway: NamedDependency[Gateway], settings: NamedDependency[Settings]
     ) -> Response[dict[str, Any]]:
-        report = await readiness(gateway, settings.supabase_dir)
+        report = await readiness(gateway, settings)
         if not report.ready:
             raise ServiceUnavailable(
                 report.reason, headers={"Retry-After": "5"}, extra=report.as_dict()
