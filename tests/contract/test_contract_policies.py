@@ -90,3 +90,24 @@ async def test_the_api_clients_first_multipart_pdf_upload_answers_200_with_a_pol
     assert response.status_code == 200
     assert response.json()["created"] is True
     assert isinstance(response.json()["policyId"], str)
+
+
+async def test_a_policy_created_from_json_answers_201_with_the_policy(
+    service: AsyncTestClient[Litestar], session: AddonSession
+) -> None:
+    request = load_request("create_policy")
+
+    response = await replay(service, request, session.access_token)
+
+    assert response.status_code == 201
+    policy = response.json()
+    assert {key: policy[key] for key in ("title", "name", "content", "category", "department")} == {
+        "title": "Rounding rules",
+        "name": "Rounding rules",
+        "content": request.body["content"],
+        "category": "accuracy",
+        "department": "Finance",
+    }
+    assert policy["tags"] == ["currency", "rounding"]
+    listed = {entry["id"]: entry for entry in (await list_policies(service, session))["policies"]}
+    assert listed[policy["id"]]["tags"] == ["currency", "rounding"]
