@@ -115,3 +115,31 @@ def test_pending_versions_lists_files_not_yet_applied() -> None:
     versions = [m.version for m in discover_migrations(SUPABASE_DIR)]
 
     assert pending_versions(versions[:-1], SUPABASE_DIR) == versions[-1:]
+
+
+def test_where_pg_cron_cannot_run_the_schedule_migration_changes_nothing_and_says_why(
+    empty_database: str,
+) -> None:
+    apply_migrations(empty_database, SUPABASE_DIR)
+    migration = next(SUPABASE_DIR.glob("migrations/*_pg_cron_enabled_as_documented.sql"))
+    notices: list[str] = []
+
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        conn.add_notice_handler(lambda notice: notices.append(notice.message_primary or ""))
+        installed = conn.execute(
+            "select exists (select 1 from pg_available_extensions where name = 'pg_cron')"
+        ).fetchone()
+        conn.execute(migration.read_text())
+        cron_schemas = conn.execute(
+            "select count(*) from pg_namespace where nspname = 'cron'"
+        ).fetchone()
+
+    # Not installed here (CI), or installed but not preloaded: either way, a no-op.
+    expected = (
+        "pg_cron cannot be enabled here ("
+        if installed == (True,)
+        else "pg_cron is not available: retention jobs not scheduled"
+    )
+    assert len(notices) == 1
+    assert notices[0].startswith(expected)
+    assert cron_schemas == (0,)
