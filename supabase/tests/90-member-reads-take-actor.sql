@@ -5,7 +5,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(52);
+select plan(53);
 
 -- ---------------------------------------------------------------- fixture (as owner)
 -- org_mr_a and org_mr_b: an admin each (user_mr_a, user_mr_b), a member of A
@@ -65,6 +65,15 @@ select is_empty(
         and (pg_catalog.has_function_privilege('anon', p.oid, 'EXECUTE')
              or pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')) $$,
   'no function taking an actor is executable by anon or authenticated'
+);
+select set_eq(
+  $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p
+      where p.pronamespace = 'public'::regnamespace
+        and not exists (select 1 from pg_catalog.pg_depend d
+                         where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+        and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE') $$,
+  array['get_org_stats(uuid)', 'retrieve_policy_chunks(uuid,text,integer)'],
+  'authenticated may execute only the two RLS-scoped reads kept for direct client access'
 );
 select is_empty(
   $$ select p.proname::text from pg_catalog.pg_proc p
