@@ -106,13 +106,11 @@ grant execute on function private.org_named(text) to service_role;
 -- Statistics of one organization (by uuid; null reads as an organization never seen)
 -- -----------------------------------------------------------------------------
 
-/**
- * get_org_stats for one organization, always exactly one row: zeros and the free
- * plan for an organization never seen (organization_id null then).
- * monthly_quota is the plan's audits_per_month (null = unlimited).
- */
-create function private.org_stats(org_id uuid)
-returns table (
+-- The rows they answer, shared by the bodies below, the member reads and org_report.
+-- In public: PostgREST describes an RPC's answer by its return type.
+
+/** get_org_stats of one organization, with its identity and plan quota. */
+create type public.org_statistics as (
   organization_id uuid,
   clerk_org_id text,
   organization_name text,
@@ -123,7 +121,42 @@ returns table (
   monthly_quota integer,
   plan text,
   subscription_status text
-)
+);
+
+/** Audits in one UTC calendar month ('YYYY-MM'). */
+create type public.month_usage as (month text, audits integer);
+
+/** An organization's current rate-limit window (window_reset_at null when none runs). */
+create type public.rate_limit_window as (
+  request_count integer,
+  request_limit integer,
+  remaining integer,
+  window_seconds integer,
+  window_reset_at timestamptz
+);
+
+/** One audit of the history; details carries every other audit_logs column. */
+create type public.audit_record as (
+  id uuid,
+  created_at timestamptz,
+  user_id text,
+  formula_count integer,
+  compliant_count integer,
+  issues_found integer,
+  duration_ms integer,
+  rag_used boolean,
+  rag_context_count integer,
+  archived boolean,
+  details jsonb
+);
+
+/**
+ * get_org_stats for one organization, always exactly one row: zeros and the free
+ * plan for an organization never seen (organization_id null then).
+ * monthly_quota is the plan's audits_per_month (null = unlimited).
+ */
+create function private.org_stats(org_id uuid)
+returns setof public.org_statistics
 language sql
 stable
 security invoker
@@ -155,7 +188,7 @@ grant execute on function private.org_stats(uuid) to service_role;
  * 22023 when months is out of range.
  */
 create function private.org_usage_by_month(org_id uuid, months integer)
-returns table (month text, audits integer)
+returns setof public.month_usage
 language plpgsql
 stable
 security invoker
@@ -197,13 +230,7 @@ grant execute on function private.org_usage_by_month(uuid, integer) to service_r
  * window length come from the plan (free when there is no subscription).
  */
 create function private.org_rate_limit(org_id uuid)
-returns table (
-  request_count integer,
-  request_limit integer,
-  remaining integer,
-  window_seconds integer,
-  window_reset_at timestamptz
-)
+returns setof public.rate_limit_window
 language sql
 stable
 security invoker
@@ -247,19 +274,7 @@ create function private.org_audit_history(
   after_created_at timestamptz,
   after_id uuid
 )
-returns table (
-  id uuid,
-  created_at timestamptz,
-  user_id text,
-  formula_count integer,
-  compliant_count integer,
-  issues_found integer,
-  duration_ms integer,
-  rag_used boolean,
-  rag_context_count integer,
-  archived boolean,
-  details jsonb
-)
+returns setof public.audit_record
 language plpgsql
 stable
 security invoker
@@ -403,18 +418,7 @@ drop function public.get_me();
 
 /** The actor's organization statistics: private.org_stats, one row. */
 create function public.org_stats(actor jsonb)
-returns table (
-  organization_id uuid,
-  clerk_org_id text,
-  organization_name text,
-  total_users bigint,
-  total_policies bigint,
-  total_audits bigint,
-  audits_this_month integer,
-  monthly_quota integer,
-  plan text,
-  subscription_status text
-)
+returns setof public.org_statistics
 language sql
 stable
 security invoker
@@ -430,7 +434,7 @@ grant execute on function public.org_stats(jsonb) to service_role;
 
 /** The actor's organization's audits per month: private.org_usage_by_month. */
 create function public.org_usage_by_month(actor jsonb, months integer default 12)
-returns table (month text, audits integer)
+returns setof public.month_usage
 language sql
 stable
 security invoker
@@ -446,13 +450,7 @@ grant execute on function public.org_usage_by_month(jsonb, integer) to service_r
 
 /** The actor's organization's rate-limit window: private.org_rate_limit, one row. */
 create function public.org_rate_limit(actor jsonb)
-returns table (
-  request_count integer,
-  request_limit integer,
-  remaining integer,
-  window_seconds integer,
-  window_reset_at timestamptz
-)
+returns setof public.rate_limit_window
 language sql
 stable
 security invoker
@@ -473,19 +471,7 @@ create function public.org_audit_history(
   after_created_at timestamptz default null,
   after_id uuid default null
 )
-returns table (
-  id uuid,
-  created_at timestamptz,
-  user_id text,
-  formula_count integer,
-  compliant_count integer,
-  issues_found integer,
-  duration_ms integer,
-  rag_used boolean,
-  rag_context_count integer,
-  archived boolean,
-  details jsonb
-)
+returns setof public.audit_record
 language sql
 stable
 security invoker

@@ -24,11 +24,12 @@ from cryptography.hazmat.primitives import serialization
 from pydantic import SecretStr
 
 from sheetbrain.app import create_app
-from sheetbrain.settings import REPO_ROOT, Settings
+from sheetbrain.settings import REPO_ROOT
 from support.fake_postgrest import SERVICE_KEY, FakePostgrest
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.google_id_tokens import CLIENT_ID, GoogleAccounts
 from support.ids import unique_id
 from support.live_server import running_server
+from support.production import addon_production_settings
 
 pytestmark = pytest.mark.db
 
@@ -40,16 +41,8 @@ NODE_TIMEOUT_SECONDS = 300
 
 @pytest.fixture(scope="module")
 def production_url(database_url: str) -> Iterator[str]:
-    settings = Settings(
-        mode="production",
-        host="0.0.0.0",
-        supabase_url=SUPABASE_URL,
-        supabase_secret_key=SecretStr(SERVICE_KEY),
-        token_secret=SecretStr(TOKEN_SECRET),
-        google_client_ids=[CLIENT_ID],
-        google_jwks_url=JWKS_URL,
-        log_level="warning",
-        _env_file=None,  # type: ignore[call-arg]
+    settings = addon_production_settings(
+        supabase_url=SUPABASE_URL, supabase_secret_key=SecretStr(SERVICE_KEY), log_level="warning"
     )
     with respx.mock(assert_all_called=False) as router:
         FakePostgrest(database_url).install(router, SUPABASE_URL)

@@ -22,12 +22,12 @@ from pydantic import SecretStr
 from supabase import AsyncClientOptions, acreate_client
 
 from sheetbrain.app import create_app
-from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
 from support.fake_postgrest import SERVICE_KEY, FakePostgrest
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.google_id_tokens import GoogleAccounts
 from support.ids import unique_id
+from support.production import addon_production_settings
 
 pytestmark = pytest.mark.db
 
@@ -44,19 +44,6 @@ MEMBER_READS = [
 ]
 
 
-def production_settings(secret_key: str) -> Settings:
-    return Settings(
-        mode="production",
-        host="0.0.0.0",
-        supabase_url=SUPABASE_URL,
-        supabase_secret_key=SecretStr(secret_key),
-        token_secret=SecretStr(TOKEN_SECRET),
-        google_client_ids=[CLIENT_ID],
-        google_jwks_url=JWKS_URL,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
 @dataclass
 class Project:
     client: AsyncTestClient[Litestar]
@@ -70,7 +57,10 @@ async def started(secret_key: str, database_url: str) -> AsyncIterator[Project]:
         postgrest.install(router, SUPABASE_URL)
         GOOGLE.serve_jwks(router)
         # No gateway passed in: the app opens supabase-py from the settings, as in production.
-        app = create_app(production_settings(secret_key))
+        settings = addon_production_settings(
+            supabase_url=SUPABASE_URL, supabase_secret_key=SecretStr(secret_key)
+        )
+        app = create_app(settings)
         async with AsyncTestClient(app=app) as client:
             yield Project(client, postgrest)
 

@@ -17,6 +17,7 @@ from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
 from support.ids import unique_id
+from support.production import addon_production_settings
 
 GOOGLE = GoogleAccounts(kid="contract-google-key")
 
@@ -46,15 +47,7 @@ def addon_settings(local_settings: Settings) -> Settings:
 @pytest.fixture
 def production_settings(database_url: str) -> Settings:
     """Production mode with the add-on's Google sign-in as its identity source."""
-    return Settings(
-        mode="production",
-        host="0.0.0.0",
-        database_url=database_url,
-        token_secret=SecretStr(TOKEN_SECRET),
-        google_client_ids=[CLIENT_ID],
-        google_jwks_url=JWKS_URL,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return addon_production_settings(database_url=database_url)
 
 
 @pytest.fixture

@@ -10,26 +10,13 @@ from litestar.testing import AsyncTestClient
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.cors import preflight
 
 pytestmark = pytest.mark.db
 
 SIDEBAR_ORIGIN = (
     "https://n-3f6kqmxbl5hv2b4gq7ztxnquzgozcx2c3rakxoi-0lu-script.googleusercontent.com"
 )
-
-
-async def preflight(settings: Settings, gateway: Gateway, origin: str) -> dict[str, str]:
-    """What the browser asks before the sidebar's POST with an Authorization header."""
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
-        response = await client.options(
-            "/api/audit",
-            headers={
-                "Origin": origin,
-                "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "authorization, content-type",
-            },
-        )
-    return dict(response.headers)
 
 
 async def test_production_grants_the_addon_sidebars_origin_without_configuration(
