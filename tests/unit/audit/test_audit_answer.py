@@ -127,6 +127,7 @@ def test_a_cell_without_findings_is_compliant_low_risk_without_a_suggestion() ->
     assert result.model_dump() == {
         "cell": "A1",
         "formula": "=1+1",
+        "compliant": True,
         "riskLevel": "low",
         "issues": [],
         "recommendation": "No issues found.",
