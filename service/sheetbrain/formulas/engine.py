@@ -76,7 +76,9 @@ def audit(
         if progress is not None and not index % _PROGRESS_EVERY:
             progress(index, total)
         position = parse_address(cell.address) if cell.address else None
-        formula = cell.formula if cell.formula and cell.formula[0] == "=" else None
+        formula = (
+            cell.formula if isinstance(cell.formula, str) and cell.formula[:1] == "=" else None
+        )
         if formula is None:
             if position is not None:
                 positions[index] = position

@@ -114,6 +114,38 @@ def _width(context: SheetContext, cell: SheetCell, vertical: bool) -> tuple[int,
     return (leading[0][1 if vertical else 0] if leading else low), high
 
 
+def _beside_own_line(context: SheetContext) -> Iterator[tuple[SheetCell, Total]]:
+    """Totals whose range lies in the column (or row) next to their own, written below
+    (or right of) a block of their own column's data, where the totals beside them add
+    up their own columns: a copy that slid one column."""
+    for cell in context.cells.values():
+        if cell.shape is None:
+            continue
+        for area in context.references[cell.shape].aggregated:
+            first_row, first_column, last_row, last_column = area.at(cell.row, cell.column)
+            # the range closes right above (or left of) the total, one column (row) off
+            if (
+                first_column == last_column
+                and abs(first_column - cell.column) == 1
+                and first_row < last_row < cell.row <= last_row + _MAX_GAP
+            ):
+                line = _Line(True, first_column)
+                yield cell, _placed(context, cell, line, first_row, last_row, cell.row)
+            elif (
+                first_row == last_row
+                and abs(first_row - cell.row) == 1
+                and first_column < last_column < cell.column <= last_column + _MAX_GAP
+            ):
+                line = _Line(False, first_row)
+                yield cell, _placed(context, cell, line, first_column, last_column, cell.column)
+
+
+def _placed(
+    context: SheetContext, cell: SheetCell, line: _Line, first: int, last: int, at: int
+) -> Total:
+    return Total(cell, line, first, last, at, _width(context, cell, line.vertical), False)
+
+
 def range_problems(context: SheetContext) -> dict[int, RangeProblem]:
     """The problem of each total whose range does not fit its table, by cell index."""
     return context.memo("range-problems", lambda: _analyse(context))
@@ -145,7 +177,42 @@ def _analyse(context: SheetContext) -> dict[int, RangeProblem]:
         )
         if problem is not None:
             found[total.cell.index] = problem
+    for cell, total in _beside_own_line(context):
+        problem = _wrong_line(context, cell, total, siblings)
+        if problem is not None:
+            found.setdefault(cell.index, problem)
     return found
+
+
+def _wrong_line(
+    context: SheetContext,
+    cell: SheetCell,
+    total: Total,
+    siblings: dict[tuple[bool, int], list[Total]],
+) -> RangeProblem | None:
+    vertical = total.line.vertical
+    own = _Line(vertical, cell.column if vertical else cell.row)
+    own_data = sum(
+        1 for index in range(total.first, total.last + 1) if own.at(index) in context.cells
+    )
+    beside = siblings.get((vertical, cell.row if vertical else cell.column), [])
+    if own_data < 2 or not beside:
+        return None  # nothing of its own to add up, or no totals beside it to compare
+    own_range = f"{format_address(*own.at(total.first))}:{format_address(*own.at(total.last))}"
+    summed = f"{format_address(*total.corners[0])}:{format_address(*total.corners[1])}"
+    what = "column" if vertical else "row"
+    return RangeProblem(
+        TOTAL_OF_WRONG_LINE,
+        Issue(
+            f"{cell.address} adds up {summed}, the {what} beside its own, while the totals "
+            f"next to it add up their own {what}s: {own_range} was meant",
+            f"Point the range at the {what} the total sits in.",
+            0.85,
+            _moved(context, cell, total, own),
+            Severity.ERROR,
+            (cell.index,),
+        ),
+    )
 
 
 def _kind(context: SheetContext, total: Total, index: int) -> _Kind:
@@ -405,10 +472,18 @@ def _double_counts(context: SheetContext, total: Total) -> RangeProblem | None:
 
 def _resized(context: SheetContext, total: Total, first: int, last: int) -> str | None:
     """The total's formula with its range moved to span `first`..`last`, as a shape."""
+    return _rewritten(context, total, (total.line.at(first), total.line.at(last)))
+
+
+def _moved(context: SheetContext, cell: SheetCell, total: Total, line: _Line) -> str | None:
+    """The total's formula with its range moved onto `line`, as a shape."""
+    return _rewritten(context, total, (line.at(total.first), line.at(total.last)))
+
+
+def _rewritten(context: SheetContext, total: Total, new: tuple[Position, Position]) -> str | None:
     cell = total.cell
     formula = context.formulas[cell.index]
     old = total.corners
-    new = (total.line.at(first), total.line.at(last))
     try:
         tree = parse_formula(formula)
     except FormulaError:
@@ -477,6 +552,17 @@ def subtotal_double_counted(context: SheetContext) -> Iterator[Issue]:
     return _rule_issues(context, SUBTOTAL_DOUBLE_COUNTED)
 
 
-OMITTED_ADJACENT_CELLS, RANGE_SPANS_LABEL_OR_BLANK, SUBTOTAL_DOUBLE_COUNTED = (
+@register(
+    RANGE_RULES,
+    "total-of-wrong-column",
+    Severity.ERROR,
+    {"consistency", "ranges"},
+    "Total adds up the column beside its own",
+)
+def total_of_wrong_column(context: SheetContext) -> Iterator[Issue]:
+    return _rule_issues(context, TOTAL_OF_WRONG_LINE)
+
+
+OMITTED_ADJACENT_CELLS, RANGE_SPANS_LABEL_OR_BLANK, SUBTOTAL_DOUBLE_COUNTED, TOTAL_OF_WRONG_LINE = (
     rule.info for rule in RANGE_RULES
 )

@@ -16,7 +16,9 @@ _REFERENCE_BODY = re.compile(
     r"|(?P<col_range>(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3}))"
     r"|(?P<row_range>(\$?)([0-9]{1,7}):(\$?)([0-9]{1,7}))"
 )
-_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\?]*")
+# Defined names may use any letter (Excel accepts "μA" or "Größe"), '_' or '\\' first.
+# Defined names may start with any letter (Excel takes "μA" or "Größe"), '_' or '\'.
+_NAME = re.compile(r"(?:[^\W\d]|[_\\])[\w.\\?]*")
 
 
 def column_index(letters: str) -> int:

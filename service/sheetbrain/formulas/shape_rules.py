@@ -436,6 +436,51 @@ def hard_coded_adjustment(context: ShapeContext) -> Iterator[Issue]:
         )
 
 
+def _self_divisions(tree: Node) -> list[tuple[Binary, Binary]]:
+    """`A-B/B`: a term divided by itself (always 1) inside a sum or difference, where
+    `(A-B)/B` was meant."""
+    found = []
+    for node in walk(tree):
+        if not (isinstance(node, Binary) and node.operator in ("+", "-")):
+            continue
+        division = unwrap(node.right)
+        if (
+            isinstance(division, Binary)
+            and division.operator == "/"
+            and _reads_cells(division.left)
+            and render(unwrap(division.left)) == render(unwrap(division.right))
+        ):
+            found.append((node, division))
+    return found
+
+
+@register(
+    SHAPE_RULES,
+    "operator-precedence",
+    Severity.ERROR,
+    {"arithmetic"},
+    "A term divided by itself: parentheses missing",
+)
+def operator_precedence(context: ShapeContext) -> Iterator[Issue]:
+    found = _self_divisions(context.tree)
+    if not found:
+        return
+    outer, division = found[0]
+    divisor = render(unwrap(division.right))
+    meant = f"({render(outer.left)}{outer.operator}{divisor})/{divisor}"
+    suggestion = None
+    if unwrap(context.tree) is outer and len(found) == 1:
+        suggestion = "=" + meant
+    yield Issue(
+        f"{render(division)} divides {divisor} by itself, which is always 1: the formula "
+        f"computes {render(outer)}, where {meant} (a change or growth rate) was almost "
+        "certainly meant",
+        "Put parentheses around the difference before dividing.",
+        0.9,
+        suggestion,
+    )
+
+
 @register(SHAPE_RULES, "broken-reference", Severity.ERROR, {"errors"}, "Formula contains #REF!")
 def broken_reference(context: ShapeContext) -> Iterator[Issue]:
     broken = [

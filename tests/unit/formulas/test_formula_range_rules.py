@@ -118,3 +118,18 @@ def test_grand_total_of_subtotals_only_is_not_double_counting():
 def test_formulas_only_give_no_table_to_judge_ranges_against():
     cells = {f"{c}10": f"=SUM({c}2:{c}9)" for c in "BCDEFG"}
     assert [f.rule_id for f in audit(sheet(cells)).findings] == []
+
+
+def test_total_adding_up_the_column_beside_its_own_is_an_error():
+    cells = {f"{c}{r}": float(r * (i + 1)) for i, c in enumerate("BCD") for r in range(2, 6)}
+    cells |= {"B6": "=SUM(B2:B5)", "C6": "=SUM(B2:B5)", "D6": "=SUM(D2:D5)"}
+    [finding] = found(cells, "total-of-wrong-column")
+    assert (finding.cells, finding.suggested_formula("C6")) == (("C6",), "=SUM(C2:C5)")
+    assert finding.message.startswith("C6 adds up B2:B5, the column beside its own")
+
+
+def test_reading_last_years_column_further_up_is_not_a_slid_total():
+    cells = {f"{c}{r}": float(r) for c in "BC" for r in range(2, 4)}
+    cells |= {f"{c}{r}": float(r) for c in "BC" for r in range(10, 13)}
+    cells |= {"B13": "=SUM(B10:B12)", "C13": "=SUM(C10:C12)+SUM(B2:B3)"}
+    assert found(cells, "total-of-wrong-column") == []

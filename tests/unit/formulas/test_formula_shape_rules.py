@@ -98,6 +98,9 @@ CASES = [
     case("hard-coded-adjustment", "=SUM(C9:C12)-1", False, "off_by_one"),
     case("hard-coded-adjustment", "=G12-15.63", False, "no_total"),
     case("hard-coded-adjustment", "=SUM(C9:C12)*1.2", False, "factor_not_adjustment"),
+    case("operator-precedence", "=D70-C70/C70", True, "growth_without_parentheses"),
+    case("operator-precedence", "=(D70-C70)/C70", False, "growth_with_parentheses"),
+    case("operator-precedence", "=D70-C70/D69", False, "different_divisor"),
 ]
 
 
@@ -144,6 +147,11 @@ SUGGESTIONS = {
         "=IFNA(VLOOKUP(A5,B:C,2,FALSE),0)",
     ),
     "match_gets_zero": ("approximate-lookup", "=IFNA(MATCH(A5,B:B),0)", "=IFNA(MATCH(A5,B:B,0),0)"),
+    "precedence_parenthesised": (
+        "operator-precedence",
+        "=D70-C70/C70",
+        "=(D70-C70)/C70",
+    ),
     "sumifs_from_sum_if": (
         "array-aggregate",
         "=SUM(IF(A1:A9>3,B1:B9))",
