@@ -18,6 +18,7 @@ Reported, with the range corrected where that is clear:
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,6 +141,10 @@ def _beside_own_line(context: SheetContext) -> Iterator[tuple[SheetCell, Total]]
                 yield cell, _placed(context, cell, line, first_column, last_column, cell.column)
 
 
+def _outlier_positions(context: SheetContext) -> frozenset[Position]:
+    return frozenset(cell.position for _, cell in context.regions.outliers)
+
+
 def _placed(
     context: SheetContext, cell: SheetCell, line: _Line, first: int, last: int, at: int
 ) -> Total:
@@ -157,17 +162,17 @@ def range_issue(context: SheetContext, cell: SheetCell) -> Issue | None:
 
 
 def _analyse(context: SheetContext) -> dict[int, RangeProblem]:
-    totals = list(_totals(context))
+    totals = sorted(_totals(context), key=lambda total: total.line.fixed)
     siblings: dict[tuple[bool, int], list[Total]] = defaultdict(list)
     for total in totals:
         siblings[(total.line.vertical, total.at)].append(total)
+    places = {key: [total.line.fixed for total in found] for key, found in siblings.items()}
     found: dict[int, RangeProblem] = {}
     for total in totals:
-        beside = [
-            sibling
-            for sibling in siblings[(total.line.vertical, total.at)]
-            if sibling is not total and total.span[0] <= sibling.line.fixed <= total.span[1]
-        ]
+        key = (total.line.vertical, total.at)
+        start = bisect.bisect_left(places[key], total.span[0])
+        end = bisect.bisect_right(places[key], total.span[1])
+        beside = [sibling for sibling in siblings[key][start:end] if sibling is not total]
         problem = (
             _stops_short(context, total)
             or _spans_label_or_blank(context, total)
@@ -198,6 +203,8 @@ def _wrong_line(
     beside = siblings.get((vertical, cell.row if vertical else cell.column), [])
     if own_data < 2 or not beside:
         return None  # nothing of its own to add up, or no totals beside it to compare
+    if cell.position in context.memo("outliers", lambda: _outlier_positions(context)):
+        return None  # a copy breaking its run: the run rules say how it slipped
     own_range = f"{format_address(*own.at(total.first))}:{format_address(*own.at(total.last))}"
     summed = f"{format_address(*total.corners[0])}:{format_address(*total.corners[1])}"
     what = "column" if vertical else "row"
@@ -216,20 +223,47 @@ def _wrong_line(
 
 
 def _kind(context: SheetContext, total: Total, index: int) -> _Kind:
+    """What the row (or column) `index` holds across the total's table."""
+    content = _content(context, total.line.vertical, index, total.span)
+    if isinstance(content, _Kind):
+        return content
+    # text (or years) only: column headers when it reaches the total's line, else a title
+    return _Kind.HEADER if content >= total.line.fixed else _Kind.TITLE
+
+
+def _content(
+    context: SheetContext, vertical: bool, index: int, span: tuple[int, int]
+) -> _Kind | int:
+    """BLANK, DATA or UNKNOWN; for text-only rows how far across they reach (a year
+    counts as text and reaches everywhere). Remembered per sheet: every total of a
+    totals row asks about the same rows."""
+    found: dict[tuple[bool, int, int, int], _Kind | int] = context.memo("row-content", dict)
+    key = (vertical, index, *span)
+    if key not in found:
+        found[key] = _read_content(context, vertical, index, span)
+    return found[key]
+
+
+def _read_content(
+    context: SheetContext, vertical: bool, index: int, span: tuple[int, int]
+) -> _Kind | int:
     known = context.regions.extent
     if known is None:
         return _Kind.UNKNOWN
-    low, high = (known[0], known[2]) if total.line.vertical else (known[1], known[3])
+    low, high = (known[0], known[2]) if vertical else (known[1], known[3])
     if not low <= index <= high:
         return _Kind.UNKNOWN
-    places = context.regions.across(total.line.vertical, index, *total.span)
+    places = context.regions.across(vertical, index, *span)
     if not places:
         return _Kind.BLANK
-    numbers = [context.cells[p] for p in places if p in context.cells]
-    if not all(cell.numeric and _is_year(cell.value) for cell in numbers):
-        return _Kind.DATA
-    reach = max(p[1] if total.line.vertical else p[0] for p in places)
-    return _Kind.HEADER if numbers or reach >= total.line.fixed else _Kind.TITLE
+    for place in places:
+        cell = context.cells.get(place)
+        if cell is not None:
+            if not (cell.numeric and _is_year(cell.value)):
+                return _Kind.DATA
+            return span[1]  # a row of years is a header row across the table
+    # places come in order across the line: the last one reaches furthest
+    return places[-1][1] if vertical else places[-1][0]
 
 
 def _table_row(context: SheetContext, total: Total, index: int) -> bool:

@@ -25,8 +25,11 @@ from sheetbrain.formulas.references import format_address
 
 Position = tuple[int, int]  # (row, column)
 MAX_OUTLIERS = 2
+# How far a table's width is followed each way from a cell: wide enough for any table,
+# short of a whole column of stacked tables.
+_MAX_SPAN = 60
 # Nearest formulas looked at, each way along a line, when asking what a cell would hold.
-_NEARBY_SHAPES = 2
+_NEARBY_SHAPES = 1
 _NEARBY_CELLS = 12
 # A row labelled like this sums up the rows above it.
 _TOTALS_LABEL = re.compile(r"\b(sub-?)?totals?\b|\bsum\b|\bgrand\b|\bsumme\b|\bgesamt", re.I)
@@ -357,12 +360,16 @@ class Regions:
         self, first_row: int, first_column: int, last_row: int, last_column: int
     ) -> list[Value]:
         self._check_known(first_row, first_column, last_row, last_column)
+        cells, labels = self.cells, self.labels
         found: list[Value] = []
         for row in range(first_row, last_row + 1):
             for column in range(first_column, last_column + 1):
-                value = self._value(row, column)
-                if value is not None:
-                    found.append(value)
+                cell = cells.get((row, column))
+                if cell is not None:
+                    if cell.value is not None:
+                        found.append(cell.value)
+                elif (row, column) in labels:
+                    found.append(labels[row, column])
         return found
 
     @cached_property
@@ -432,9 +439,13 @@ class Regions:
         if index == len(found) or found[index] != at:
             return at, at
         low = high = index
-        while low > 0 and found[low] - found[low - 1] <= 2:
+        while low > 0 and found[low] - found[low - 1] <= 2 and at - found[low - 1] <= _MAX_SPAN:
             low -= 1
-        while high + 1 < len(found) and found[high + 1] - found[high] <= 2:
+        while (
+            high + 1 < len(found)
+            and found[high + 1] - found[high] <= 2
+            and found[high + 1] - at <= _MAX_SPAN
+        ):
             high += 1
         return found[low], found[high]
 
@@ -446,9 +457,9 @@ class Regions:
     def _formula_rows(self) -> dict[int, list[int]]:
         return {r: [cell.column for cell in found] for r, found in self.formulas_by_row.items()}
 
-    def nearby_shapes(self, cell: SheetCell) -> Iterator[tuple[str, bool]]:
-        """Shapes of the formulas nearest to `cell` up and down its column, then left and
-        right along its row, as (shape, vertical), nearest first, each once. Along a row
+    def nearby_formulas(self, cell: SheetCell) -> Iterator[tuple[SheetCell, bool]]:
+        """The formulas nearest to `cell` up and down its column, then left and right along
+        its row, as (formula cell, vertical), nearest first, each shape once. Along a row
         only formulas copied along it count: a lone formula at the end of a row of inputs
         computes from them, it is not what they should hold."""
         seen: set[str] = set()
@@ -473,7 +484,7 @@ class Regions:
                     if other.shape not in seen:
                         seen.add(other.shape)
                         distinct += 1
-                        yield other.shape, vertical
+                        yield other, vertical
                     if distinct == _NEARBY_SHAPES:
                         break
 

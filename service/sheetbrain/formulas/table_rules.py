@@ -40,6 +40,7 @@ _COUNTER_PENALTY = 0.25
 # that computes something else in the middle of a run.
 _EDITED_BASE = 0.55
 _DIFFERENT_BASE = 0.45
+_MISSES_BEFORE_GIVING_UP = 64
 _NUMBERS = re.compile(r"(?<![A-Za-z\[\d.])\d+(?:\.\d+)?(?![\]\d])")
 _CONSTANT_RUN_BASE = 0.65
 _SLIP_BASE = 0.65
@@ -101,20 +102,31 @@ def _confirmed_constants(context: SheetContext) -> dict[int, Issue]:
     regions, evaluator = context.regions, context.evaluator
     matches: list[tuple[SheetCell, float, str, bool, Agreement]] = []
     columns = regions.formulas_by_column
+    # a formula that reproduced none of the first numbers of a line will not start now
+    misses: Counter[tuple[str, bool, int]] = Counter()
+    hit: set[tuple[str, bool, int]] = set()
     for cell in regions.cells.values():
         if not cell.numeric or not isinstance(cell.value, float) or cell.value == 0:
             continue
         if cell.column not in columns and not regions.copies_along_row(cell.row):
             continue  # no formula around it to ask
         typed = cell.value
-        for shape, vertical in regions.nearby_shapes(cell):
+        for formula, vertical in regions.nearby_formulas(cell):
+            shape = formula.shape or ""
             if _COUNTER.fullmatch(shape):
                 continue  # a typed-in sequence number agrees with a counter by design
+            if _reads(context, formula, cell):
+                continue  # the number is an input of that formula, not a copy of it
+            line = (shape, vertical, cell.column if vertical else cell.row)
+            if line not in hit and misses[line] >= _MISSES_BEFORE_GIVING_UP:
+                continue
             evaluation = evaluator.evaluate(shape, cell.row, cell.column)
             found = None if evaluation is None else agreement(typed, evaluation)
             if found is not None:
+                hit.add(line)
                 matches.append((cell, typed, shape, vertical, found))
                 break
+            misses[line] += 1
     per_line = Counter(
         (shape, vertical, cell.column if vertical else cell.row)
         for cell, _, shape, vertical, _ in matches
@@ -141,6 +153,14 @@ def _confirmed_constants(context: SheetContext) -> dict[int, Issue]:
             (cell.index,),
         )
     return confirmed
+
+
+def _reads(context: SheetContext, formula: SheetCell, cell: SheetCell) -> bool:
+    for area in context.references[formula.shape or ""].areas:
+        first_row, first_column, last_row, last_column = area.at(formula.row, formula.column)
+        if first_row <= cell.row <= last_row and first_column <= cell.column <= last_column:
+            return True
+    return False
 
 
 def _agreement_confidence(found: Agreement, others: int) -> float | None:
