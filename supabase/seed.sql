@@ -74,5 +74,6 @@ select public.provision_identity(
   email => 'demo@example.com',
   name => 'Demo User',
   org_name => 'Demo Organization',
-  personal => false
+  personal => false,
+  role_is_authoritative => true  -- an operator's statement, not a token's claim
 );

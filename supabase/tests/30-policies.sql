@@ -70,9 +70,9 @@ select ok(
 -- ---------------------------------------------------------------- fixture (as owner)
 create temporary table actors (name text primary key, actor jsonb) on commit drop;
 insert into actors values
-  ('a_admin', '{"clerk_user_id": "user_pa", "clerk_org_id": "org_pa", "org_role": "org:admin"}'),
+  ('a_admin', '{"clerk_user_id": "user_pa", "clerk_org_id": "org_pa", "org_role": "org:admin", "role_is_authoritative": true}'),
   ('a_member', '{"clerk_user_id": "user_pa_m", "clerk_org_id": "org_pa", "org_role": "org:member"}'),
-  ('b_admin', '{"clerk_user_id": "user_pb", "clerk_org_id": "org_pb", "org_role": "admin"}');
+  ('b_admin', '{"clerk_user_id": "user_pb", "clerk_org_id": "org_pb", "org_role": "admin", "role_is_authoritative": true}');
 grant select on actors to authenticated;
 
 create temporary table ingested (name text primary key, r jsonb) on commit drop;

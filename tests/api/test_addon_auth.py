@@ -80,7 +80,13 @@ async def synced_member(gateway: Gateway, role: str = "org:member") -> tuple[str
     user, org = unique_id("user"), unique_id("org")
     email = f"{user}@example.com"
     await token_store.provision_identity(
-        gateway, clerk_user_id=user, clerk_org_id=org, org_role=role, email=email, personal=False
+        gateway,
+        clerk_user_id=user,
+        clerk_org_id=org,
+        org_role=role,
+        email=email,
+        personal=False,
+        role_is_authoritative=True,
     )
     return user, org, email
 

@@ -33,6 +33,7 @@ async def synced_user_email(gateway: Gateway) -> str:
         org_role="org:member",
         email=f"{user}@example.com",
         personal=False,
+        role_is_authoritative=True,
     )
     return f"{user}@example.com"
 

@@ -35,7 +35,12 @@ async def provision(gateway: Gateway) -> tuple[str, str, Provisioned]:
     user, org = unique_id("user"), unique_id("org")
     result = await gateway.rpc(
         "provision_identity",
-        {"clerk_user_id": user, "clerk_org_id": org, "org_role": "org:admin"},
+        {
+            "clerk_user_id": user,
+            "clerk_org_id": org,
+            "org_role": "org:admin",
+            "role_is_authoritative": True,
+        },
         Provisioned,
     )
     return user, org, result

@@ -259,6 +259,7 @@ async def local_sign_in(gateway: Gateway, tokens: AccessTokens, identity: Identi
         org_role=identity.org_role,
         email=identity.email,
         personal=identity.personal,
+        role_is_authoritative=identity.role_is_authoritative,
     )
     return await start_session(gateway, tokens, identity)
 

@@ -158,6 +158,7 @@ async def begin_audit(
         "name": identity.name,
         "org_name": identity.org_name,
         "personal": identity.personal,
+        "role_is_authoritative": identity.role_is_authoritative,
         "retrieval_query": retrieval_query,
         "chunk_limit": chunk_limit,
         "policy_limit": policy_limit,

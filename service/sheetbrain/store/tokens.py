@@ -134,6 +134,7 @@ async def provision_identity(
     org_role: str,
     email: str | None,
     personal: bool,
+    role_is_authoritative: bool,
 ) -> ProvisionedIdentity:
     """The core `provision_identity`: creates the user, organization and membership if
     missing (used where a local-mode sign-in needs the user row to exist)."""
@@ -145,6 +146,7 @@ async def provision_identity(
             "org_role": org_role,
             "email": email,
             "personal": personal,
+            "role_is_authoritative": role_is_authoritative,
         },
         ProvisionedIdentity,
     )
