@@ -471,3 +471,16 @@ async def test_a_deleted_user_is_not_recreated_by_a_request_arriving_after_the_w
     assert_problem(response, 403, "forbidden")
     assert (user_rows(reader, user), org_rows(reader, org)) == ([], [])
 
+
+async def test_a_signed_event_with_an_impossible_time_is_a_bad_request(
+    client: AsyncTestClient[Litestar], reader: Connection
+) -> None:
+    now = datetime.now(UTC)
+    data = user_data(unique_id("user"), "x@example.com", "X", "Y", now)
+    event = Event.of("user.updated", {**data, "updated_at": 10**16}, now)
+    before = row_counts(reader)
+
+    response = await deliver(client, event)
+
+    assert_problem(response, 400, "bad-request")
+    assert row_counts(reader) == before

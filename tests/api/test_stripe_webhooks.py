@@ -784,3 +784,14 @@ async def test_a_late_checkout_older_than_the_live_subscription_changes_nothing(
     row = await subscription_row(database_url, org_uuid)
     assert (row["status"], row["stripe_subscription_id"]) == ("active", live)
 
+
+@pytest.mark.parametrize("created", [10**13, -1], ids=["year-318857", "before-1970"])
+async def test_a_signed_event_with_an_impossible_time_is_a_bad_request(
+    stripe_client: AsyncTestClient[Litestar], created: int
+) -> None:
+    body = invoice_event("invoice.paid", unique_id("sub"), unique_id("cus"), created)
+
+    response = await deliver(stripe_client, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed-event"
