@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -67,6 +68,13 @@ def database_url() -> Iterator[str]:
         return
     with migrated_database() as url:
         yield url
+
+
+@pytest.fixture
+def reader(database_url: str) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    """Reads what the app committed (autocommit: every query sees the latest rows)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
 
 
 @pytest.fixture

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, gt=0, validation_alias=_env("SHEETBRAIN_MAX_UPLOAD_BYTES")
     )
+    extraction_timeout_seconds: float = Field(
+        15.0, gt=0, le=300, validation_alias=_env("SHEETBRAIN_EXTRACTION_TIMEOUT_SECONDS")
+    )
 
     # Stripe billing.
     stripe_secret_key: SecretStr | None = Field(None, validation_alias=_env("STRIPE_SECRET_KEY"))

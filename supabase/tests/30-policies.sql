@@ -137,7 +137,7 @@ select is(
     'Lookup rules v2', 'Every VLOOKUP needs FALSE.', pg_catalog.repeat('1', 64),
     '[{"content": "Every VLOOKUP needs FALSE.", "token_count": 5}]', 30, 2
   ) - 'ingestion_log_id' - 'policy',
-  '{"created": false, "chunks": 1}'::jsonb,
+  '{"created": false, "outcome": "updated", "chunks": 1}'::jsonb,
   'ingesting the same hash again updates'
 );
 select results_eq(

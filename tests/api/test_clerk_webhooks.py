@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,13 +44,6 @@ async def client(
     settings = local_settings.model_copy(update={"clerk_webhook_secret": SecretStr(SECRET)})
     async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def reader(database_url: str) -> Iterator[Connection]:
-    """Reads what the webhooks committed (autocommit: every query sees the latest rows)."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
 
 
 # ---------------------------------------------------------------- database state

@@ -3,7 +3,7 @@ demoted in Clerk cannot get back in, or act as admin, with a token issued before
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,12 +59,6 @@ async def production(
         GOOGLE.serve_jwks(router)
         async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
             yield test_client
-
-
-@pytest.fixture
-def reader(database_url: str) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
 
 
 class Member:

@@ -11,8 +11,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, post
-from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
+from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -25,8 +25,10 @@ from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import BadRequest, PayloadTooLarge
 from sheetbrain.policies import service
 from sheetbrain.policies.errors import UnsupportedDocument
+from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from sheetbrain.store.policies import IngestOutcome
 
 FILE_PART = "file"
 
@@ -47,13 +49,26 @@ class TextIngest(BaseModel):
 class Ingested(BaseModel):
     success: bool
     created: bool
+    outcome: IngestOutcome
+    message: str | None = None
     policyId: UUID
     policy: PolicyView
     chunks: int
 
 
+def provide_document_reader(state: State, settings: NamedDependency[Settings]) -> DocumentReader:
+    """One reader per app, so its cap on concurrent child processes holds per process."""
+    reader: DocumentReader | None = state.get("document_reader")
+    if reader is None:
+        reader = state.document_reader = DocumentReader(settings.extraction_timeout_seconds)
+    return reader
+
+
 class IngestController(Controller):
     tags = ["policies"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    dependencies = {  # noqa: RUF012 - Litestar reads it as a class attribute
+        "document_reader": Provide(provide_document_reader, sync_to_thread=False)
+    }
 
     @post("/api/ingest", operation_id="ingestText", summary="Add a policy from JSON text")
     async def ingest_text(
@@ -62,9 +77,10 @@ class IngestController(Controller):
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         settings: NamedDependency[Settings],
+        document_reader: NamedDependency[DocumentReader],
     ) -> Response[Ingested]:
         async with service.ingestion_attempt(
-            gateway, identity, settings.max_upload_bytes
+            gateway, identity, settings.max_upload_bytes, document_reader
         ) as attempt:
             result = await attempt.ingest(_text_document(data))
         return _answer(result)
@@ -80,9 +96,10 @@ class IngestController(Controller):
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         settings: NamedDependency[Settings],
+        document_reader: NamedDependency[DocumentReader],
     ) -> Response[Ingested]:
         async with service.ingestion_attempt(
-            gateway, identity, settings.max_upload_bytes
+            gateway, identity, settings.max_upload_bytes, document_reader
         ) as attempt:
             attempt.document_size = request.content_length  # until the file itself is read
             result = await attempt.ingest(await _uploaded_document(request))
@@ -93,6 +110,8 @@ def _answer(result: service.IngestResult) -> Response[Ingested]:
     body = Ingested(
         success=True,
         created=result.created,
+        outcome=result.outcome,
+        message=result.message,
         policyId=result.policy.id,
         policy=PolicyView.of(result.policy),
         chunks=result.chunks,
