@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     max_formula_length: int = Field(
         8192, ge=1, validation_alias=_env("SHEETBRAIN_MAX_FORMULA_LENGTH")
     )
+    max_cells: int = Field(200_000, ge=1, validation_alias=_env("SHEETBRAIN_MAX_CELLS"))
 
     # Policy documents.
     max_upload_bytes: int = Field(

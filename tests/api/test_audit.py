@@ -6,11 +6,13 @@ the gateway's transport is wrapped to count database round trips.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from litestar import Litestar
@@ -18,12 +20,14 @@ from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
 from sheetbrain.app import create_app
+from sheetbrain.audit import AuditInput, AuditRequest
 from sheetbrain.audit import service as audit_service
 from sheetbrain.review import AiFinding, PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Claims, Gateway, Transport
 from sheetbrain.store.postgres import PostgresTransport
 from support.ids import unique_id
+from support.live_server import running_server
 
 pytestmark = pytest.mark.db
 
@@ -630,3 +634,70 @@ async def test_an_audit_without_identity_is_a_401(api: AuditApi) -> None:
 
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+
+
+# ---------------------------------------------------------------- large bodies
+
+
+def grid_body(rows: int, columns: int) -> dict[str, Any]:
+    """One formula and rows x columns numbers: a sheet of values, as the add-on sends it."""
+    values = [[row * columns + column for column in range(columns)] for row in range(rows)]
+    return {
+        "range": f"A1:A{rows}",
+        "context": {"data": {"values": values, "formulas": [["=SUM(A2:A9)"]]}},
+    }
+
+
+async def test_values_count_against_the_cell_limit_before_any_database_call(
+    local_settings: Settings, database_url: str
+) -> None:
+    settings = local_settings.model_copy(update={"max_cells": 100})
+    async for api in _api(settings, database_url):
+        response = await api.post(grid_body(10, 10))
+
+        assert response.status_code == 413
+        body = response.json()
+        assert (body["code"], body["limit"], body["cells"]) == ("too-many-cells", 100, 101)
+        assert api.transport.calls == []
+
+
+async def test_an_audit_refused_for_its_quota_never_builds_its_cells(
+    api: AuditApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await api.post(SEED_GUIDE_BODY)
+    committed(
+        database_url,
+        """update audit_usage set count = 10
+            where organization_id = (select id from organizations where clerk_org_id = %s)""",
+        api.org_id,
+    )
+    built: list[AuditRequest] = []
+    normalised = AuditRequest.normalised
+
+    def spy(request: AuditRequest) -> AuditInput:
+        built.append(request)
+        return normalised(request)
+
+    monkeypatch.setattr(AuditRequest, "normalised", spy)
+
+    response = await api.post(grid_body(100, 100))
+
+    assert response.status_code == 402
+    assert built == []
+
+
+async def test_health_answers_while_a_large_sheet_is_audited(
+    local_settings: Settings, database_url: str
+) -> None:
+    who = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
+    with running_server(create_app(local_settings, conninfo=database_url)) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
+            audit = asyncio.create_task(
+                http.post("/api/audit", json=grid_body(500, 100), headers=who)
+            )
+            await asyncio.sleep(0.5)  # the 50,000 cells are being read and audited by now
+            health = await http.get("/health")
+            audit_was_running = not audit.done()
+            audited = await audit
+
+    assert (health.status_code, audit_was_running, audited.status_code) == (200, True, 200)
