@@ -24,6 +24,7 @@ from sheetbrain.api.metrics import PROMETHEUS, MetricsController
 from sheetbrain.api.middleware import request_context_middleware
 from sheetbrain.api.policies import PoliciesController
 from sheetbrain.api.problems import EXCEPTION_HANDLERS
+from sheetbrain.api.requests import AppRequest
 from sheetbrain.api.stats import StatsController
 from sheetbrain.api.webhooks import ClerkWebhookController
 from sheetbrain.auth import build_authenticator
@@ -79,6 +80,7 @@ def create_app(
             "identity": Provide(provide_identity),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=AppRequest,
         middleware=[request_context_middleware, PROMETHEUS.middleware],
         template_config=ADMIN_TEMPLATES,
         cors_config=CORSConfig(allow_origins=settings.cors_origins)
