@@ -24,6 +24,7 @@ from sheetbrain.audit import AuditInput, AuditRequest
 from sheetbrain.audit import service as audit_service
 from sheetbrain.review import AiFinding, PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.settings import Settings
+from sheetbrain.store.errors import Unavailable
 from sheetbrain.store.gateway import Claims, Gateway, Transport
 from sheetbrain.store.postgres import PostgresTransport
 from support.ids import unique_id
@@ -701,3 +702,32 @@ async def test_health_answers_while_a_large_sheet_is_audited(
             audited = await audit
 
     assert (health.status_code, audit_was_running, audited.status_code) == (200, True, 200)
+
+
+class FinishFailsOnce(CountingTransport):
+    """The database goes away for finish_audit, once, after the engine ran."""
+
+    async def call(self, function: str, args: Mapping[str, Any], claims: Claims | None) -> Any:
+        if function == "finish_audit" and "finish_audit" not in self.calls:
+            self.calls.append(function)
+            raise Unavailable("server closed the connection unexpectedly")
+        return await super().call(function, args, claims)
+
+
+async def test_a_failed_finish_gives_the_reserved_audit_back_at_once(
+    api: AuditApi, database_url: str
+) -> None:
+    await api.post(SEED_GUIDE_BODY)
+    committed(
+        database_url,
+        """update audit_usage set count = 9
+            where organization_id = (select id from organizations where clerk_org_id = %s)""",
+        api.org_id,
+    )  # one audit left this month
+    api.client.app.state.gateway = Gateway(FinishFailsOnce(api.transport.inner))
+
+    failed = await api.post(SEED_GUIDE_BODY)
+    retried = await api.post(SEED_GUIDE_BODY)
+
+    assert (failed.status_code, retried.status_code) == (503, 200)
+    assert retried.json()["quota"]["used"] == 10

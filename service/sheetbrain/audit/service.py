@@ -8,8 +8,9 @@
     (reviewer)    Claude, sent each unique shape once with the policies
     finish_audit  audit_logs row + confirmation of the reserved audit
 
-If anything fails between the two, `release_audit` gives the reserved audit back
-instead, so a failed audit is never billed.
+If anything fails between the two, or `finish_audit` itself fails, `release_audit`
+gives the reserved audit back instead, so a failed audit is never billed and never
+holds the quota.
 """
 
 from __future__ import annotations
@@ -96,14 +97,16 @@ async def run_audit(
         assessment = await _off_loop(
             request, partial(assess, audit_input, report, shapes, review, rules.policy_by_rule)
         )
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        # A failed finish_audit (the database went away after the engine ran) must not
+        # hold the reservation for 15 minutes: the next audit would get 402 meanwhile.
+        finished = await store.finish_audit(
+            gateway, begun.reservation_id, _log_entry(begun, assessment, review, duration_ms)
+        )
     except BaseException:
         await _release(gateway, begun.reservation_id)
         raise
 
-    duration_ms = round((time.perf_counter() - started) * 1000)
-    finished = await store.finish_audit(
-        gateway, begun.reservation_id, _log_entry(begun, assessment, review, duration_ms)
-    )
     answer = AuditAnswer(
         results=assessment.results,
         findings=assessment.findings,
