@@ -562,3 +562,23 @@ async def test_logs_carry_counts_but_no_key_formula_or_policy_text(
     finished = next(log for log in logs if log["event"] == "ai_review.finished")
     assert (finished["batches"], finished["input_tokens"], finished["status"]) == (1, 240, "ok")
     assert [log["event"] for log in logs].count("ai_review.malformed_answer") == 1
+
+
+async def test_concurrent_reviews_share_one_cap_on_calls_in_flight(
+    make_reviewer: MakeReviewer,
+) -> None:
+    in_flight, peak = 0, 0
+
+    async def slow_answer(request: httpx2.Request) -> httpx2.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        return tool_answer([])
+
+    reviewer = make_reviewer(FakeClaude(slow_answer), ai_max_concurrency=4)
+
+    await asyncio.gather(*(review(reviewer, [shape(n) for n in range(200)]) for _ in range(6)))
+
+    assert peak == 4
