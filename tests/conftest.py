@@ -26,6 +26,7 @@ from sheetbrain.settings import REPO_ROOT, Settings
 from sheetbrain.store.gateway import Gateway
 from sheetbrain.store.migrate import apply_migrations
 from sheetbrain.store.postgres import PostgresTransport
+from support.clients import LOOPBACK
 
 ADMIN_URL = os.environ.get(
     "SHEETBRAIN_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -132,5 +133,5 @@ async def client(
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The API in local mode, sharing the session's gateway to the test database."""
     app = create_app(local_settings, gateway=gateway)
-    async with AsyncTestClient(app=app) as test_client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client

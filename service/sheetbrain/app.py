@@ -21,7 +21,7 @@ from sheetbrain.api.deps import provide_gateway, provide_identity, provide_setti
 from sheetbrain.api.health import HealthController
 from sheetbrain.api.ingest import IngestController
 from sheetbrain.api.metrics import PROMETHEUS, MetricsController
-from sheetbrain.api.middleware import request_context_middleware
+from sheetbrain.api.middleware import loopback_host_middleware, request_context_middleware
 from sheetbrain.api.policies import PoliciesController
 from sheetbrain.api.problems import EXCEPTION_HANDLERS
 from sheetbrain.api.requests import AppRequest
@@ -81,7 +81,11 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=AppRequest,
-        middleware=[request_context_middleware, PROMETHEUS.middleware],
+        middleware=[
+            request_context_middleware,
+            *([loopback_host_middleware] if settings.mode == "local" else []),
+            PROMETHEUS.middleware,
+        ],
         template_config=ADMIN_TEMPLATES,
         cors_config=CORSConfig(allow_origins=settings.cors_origins)
         if settings.cors_origins

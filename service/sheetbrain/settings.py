@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:
         if self.mode == "local":
-            if not _is_loopback(self.host):
+            if not is_loopback(self.host):
                 raise ValueError(
                     "SHEETBRAIN_HOST must be a loopback address in local mode "
                     "(local mode trusts identity headers); set SHEETBRAIN_MODE=production"
@@ -174,7 +174,8 @@ class Settings(BaseSettings):
         return "embedded"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback IP address (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:

@@ -20,6 +20,7 @@ from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
 from support.clerk_tokens import hs256_token, tampered, unsigned_token
+from support.clients import LOOPBACK
 from support.google_id_tokens import (
     CLIENT_ID,
     JWKS_URL,
@@ -51,7 +52,9 @@ async def addon(
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Local mode with add-on sign-in configured and Google's keys served."""
     settings = local_settings.model_copy(update=ADDON_SETTINGS)
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as test_client:
         yield test_client
 
 
@@ -71,7 +74,7 @@ async def production(
     database_url: str, gateway: Gateway, google_jwks: respx.Route
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(production_settings(database_url), gateway=gateway)
-    async with AsyncTestClient(app=app) as test_client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client
 
 
@@ -298,7 +301,9 @@ async def test_unreachable_google_keys_answer_503(
     settings = local_settings.model_copy(update=ADDON_SETTINGS)
     with respx.mock(assert_all_called=False) as router:
         router.get(JWKS_URL).mock(return_value=httpx.Response(500))
-        async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+        async with AsyncTestClient(
+            app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+        ) as client:
             response = await client.post(
                 "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
             )
@@ -315,7 +320,9 @@ async def test_sign_in_without_configured_client_ids_answers_503(
     local_settings: Settings, gateway: Gateway
 ) -> None:
     settings = local_settings.model_copy(update={**ADDON_SETTINGS, "google_client_ids": []})
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.post(
             "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
         )
@@ -331,7 +338,9 @@ async def test_production_without_a_token_secret_cannot_sign_in(
     database_url: str, gateway: Gateway
 ) -> None:
     settings = production_settings(database_url, token_secret=None)
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.post("/api/auth/token", json={"refreshToken": "any"})
 
     assert problem(response) == (

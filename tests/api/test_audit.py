@@ -27,6 +27,7 @@ from sheetbrain.settings import Settings
 from sheetbrain.store.errors import Unavailable
 from sheetbrain.store.gateway import Claims, Gateway, Transport
 from sheetbrain.store.postgres import PostgresTransport
+from support.clients import LOOPBACK
 from support.ids import unique_id
 from support.live_server import running_server
 
@@ -112,7 +113,7 @@ async def _api(settings: Settings, database_url: str) -> AsyncIterator[AuditApi]
     app = create_app(settings, conninfo=database_url)
     reviewer = ReviewerDouble(one_info_per_shape)
     app.state.reviewer = reviewer
-    async with AsyncTestClient(app=app) as client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
         transport = CountingTransport(app.state.gateway.transport)
         app.state.gateway = Gateway(transport)
         yield AuditApi(client, reviewer, transport, unique_id("user"), unique_id("org"))
@@ -420,7 +421,9 @@ async def test_without_an_anthropic_key_the_answer_says_the_review_is_disabled(
     settings = local_settings.model_copy(update={"anthropic_api_key": None})
     headers = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
 
-    async with AsyncTestClient(app=create_app(settings, conninfo=database_url)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, conninfo=database_url), base_url=LOOPBACK
+    ) as client:
         response = await client.post("/api/audit", json=SEED_GUIDE_BODY, headers=headers)
 
     assert response.status_code == 200
@@ -578,7 +581,9 @@ async def test_an_unreachable_database_is_a_503_never_an_unlimited_pass(
     gateway = Gateway(PostgresTransport(pool))
     headers = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
 
-    async with AsyncTestClient(app=create_app(local_settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(local_settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         client.app.state.reviewer = ReviewerDouble(one_info_per_shape)
         response = await client.post("/api/audit", json=SEED_GUIDE_BODY, headers=headers)
     await gateway.close()

@@ -29,6 +29,7 @@ from support.clerk_webhooks import (
     signed,
     user_data,
 )
+from support.clients import LOOPBACK
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -42,7 +43,9 @@ async def client(
     local_settings: Settings, gateway: Gateway
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     settings = local_settings.model_copy(update={"clerk_webhook_secret": SecretStr(SECRET)})
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as test_client:
         yield test_client
 
 
@@ -312,7 +315,9 @@ async def test_webhooks_without_a_secret_are_503_not_configured(
 ) -> None:
     event = user_event()
 
-    async with AsyncTestClient(app=create_app(local_settings, gateway=gateway)) as unconfigured:
+    async with AsyncTestClient(
+        app=create_app(local_settings, gateway=gateway), base_url=LOOPBACK
+    ) as unconfigured:
         response = await unconfigured.post(WEBHOOK, content=event.body, headers=signed(event))
 
     assert_problem(response, 503, "not-configured")

@@ -7,12 +7,15 @@ from litestar.testing import AsyncTestClient
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 
 ADDON_ORIGIN = "https://script.google.com"
 
 
 async def preflight(settings: Settings, gateway: Gateway, origin: str) -> dict[str, str]:
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.options(
             "/api/audit",
             headers={"Origin": origin, "Access-Control-Request-Method": "POST"},

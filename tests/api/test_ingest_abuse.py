@@ -18,6 +18,7 @@ from sheetbrain.app import create_app
 from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.documents import docx_bomb, pdf_with_pages, slow_pdf
 from support.ids import unique_id
 from support.live_server import running_server
@@ -42,7 +43,9 @@ async def client(
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Local mode with documents read for at most TIMEOUT_SECONDS."""
     settings = local_settings.model_copy(update={"extraction_timeout_seconds": TIMEOUT_SECONDS})
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as test_client:
         yield test_client
 
 

@@ -27,6 +27,7 @@ from support.clerk_webhooks import (
     org_data,
     user_data,
 )
+from support.clients import LOOPBACK
 from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
 from support.ids import unique_id
 
@@ -57,7 +58,9 @@ async def production(
     )
     with respx.mock(assert_all_called=False) as router:
         GOOGLE.serve_jwks(router)
-        async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
+        async with AsyncTestClient(
+            app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+        ) as test_client:
             yield test_client
 
 

@@ -21,6 +21,7 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store import billing as billing_store
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -47,7 +48,9 @@ def webhook_settings(local_settings: Settings) -> Settings:
 async def stripe_client(
     webhook_settings: Settings, gateway: Gateway
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(webhook_settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(webhook_settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         yield client
 
 

@@ -15,6 +15,7 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.google_id_tokens import CLIENT_ID, JWKS_URL, OTHER_CLIENT_ID, TOKEN_SECRET
 from support.ids import unique_id
 
@@ -165,7 +166,9 @@ async def test_debug_login_is_refused_outside_local_mode(
     )
     login = load_request("debug_login", userId="user_x", email="x@example.com", orgId="org_x")
 
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await replay(client, login, token=None)
 
     assert_error_body(response, 404)
