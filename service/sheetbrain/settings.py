@@ -159,6 +159,13 @@ class Settings(BaseSettings):
             raise ValueError("production mode needs DATABASE_URL or SUPABASE_URL")
         if self.supabase_url is not None and self.supabase_service_role_key is None:
             raise ValueError("SUPABASE_URL needs SUPABASE_SERVICE_ROLE_KEY")
+        if self.clerk_jwt_key or self.clerk_jwks_url or self.clerk_issuer:
+            # Without them any Clerk-hosted instance's tokens, issued to any application,
+            # would be accepted.
+            if not self.clerk_issuer:
+                raise ValueError("production mode with Clerk needs CLERK_ISSUER")
+            if not self.clerk_authorized_parties:
+                raise ValueError("production mode with Clerk needs CLERK_AUTHORIZED_PARTIES")
         return self
 
     @property

@@ -201,6 +201,14 @@ async def test_an_unknown_email_is_refused_with_a_clear_message(
             "The Google ID token has expired; get a new one.",
         ),
         ({"aud": OTHER_CLIENT_ID}, "The Google ID token was issued for another application."),
+        (
+            {"aud": [OTHER_CLIENT_ID, CLIENT_ID], "azp": OTHER_CLIENT_ID},
+            "The Google ID token was issued for another application.",
+        ),
+        (
+            {"aud": [OTHER_CLIENT_ID, CLIENT_ID], "azp": None},
+            "The Google ID token was issued for another application.",
+        ),
         ({"iss": "https://evil.example.com"}, "The ID token was not issued by Google."),
         ({"email_verified": False}, "Google has not verified this account's email address."),
         (
@@ -208,7 +216,15 @@ async def test_an_unknown_email_is_refused_with_a_clear_message(
             "The Google ID token carries no email; add the 'email' scope to the add-on.",
         ),
     ],
-    ids=["expired", "wrong-audience", "wrong-issuer", "unverified-email", "no-email"],
+    ids=[
+        "expired",
+        "wrong-audience",
+        "audience-list-presented-by-another-app",
+        "audience-list-without-azp",
+        "wrong-issuer",
+        "unverified-email",
+        "no-email",
+    ],
 )
 async def test_an_id_token_google_did_not_issue_to_us_is_refused(
     addon: AsyncTestClient[Litestar], gateway: Gateway, overrides: dict[str, Any], detail: str
@@ -220,6 +236,17 @@ async def test_an_id_token_google_did_not_issue_to_us_is_refused(
     )
 
     assert problem(response) == (401, "unauthorized", detail)
+
+
+async def test_an_id_token_for_several_audiences_presented_by_our_client_is_accepted(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+    token = GOOGLE.id_token(email, aud=[CLIENT_ID, OTHER_CLIENT_ID], azp=CLIENT_ID)
+
+    response = await addon.post("/api/auth/token", json={"idToken": token})
+
+    assert response.status_code == 200
 
 
 async def test_an_id_token_signed_by_another_key_is_refused(

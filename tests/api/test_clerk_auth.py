@@ -219,7 +219,12 @@ async def test_identity_headers_are_ignored_in_production(
 async def test_a_token_signed_with_an_unknown_key_id_is_401_after_refreshing_the_jwks(
     database_url: str, gateway: Gateway
 ) -> None:
-    settings = production_settings(database_url, clerk_jwks_url=JWKS_URL, clerk_issuer=ISSUER)
+    settings = production_settings(
+        database_url,
+        clerk_jwks_url=JWKS_URL,
+        clerk_issuer=ISSUER,
+        clerk_authorized_parties=[AUTHORIZED_PARTY],
+    )
     token = CLERK.token(CLERK.claims("user_x"), kid="ins_rotated_away")
 
     with respx.mock(assert_all_called=True) as router:

@@ -100,3 +100,37 @@ def test_an_empty_value_in_a_copied_env_file_means_unset(
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
     assert Settings(_env_file=env_file).transport == "embedded"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("clerk", "missing"),
+    [
+        ({"clerk_jwks_url": "https://clerk.example.com/.well-known/jwks.json"}, "CLERK_ISSUER"),
+        (
+            {"clerk_issuer": "https://clerk.example.com"},
+            "CLERK_AUTHORIZED_PARTIES",
+        ),
+    ],
+    ids=["no-issuer", "no-authorized-parties"],
+)
+def test_production_with_clerk_refuses_to_start_without_issuer_and_authorized_parties(
+    clerk: dict[str, object], missing: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        settings(mode="production", host="0.0.0.0", database_url="postgresql://db/x", **clerk)
+
+    assert describe_error(raised.value) == (
+        f"configuration error: production mode with Clerk needs {missing}"
+    )
+
+
+def test_production_with_clerk_issuer_and_authorized_parties_starts() -> None:
+    configured = settings(
+        mode="production",
+        host="0.0.0.0",
+        database_url="postgresql://db/x",
+        clerk_issuer="https://clerk.example.com",
+        clerk_authorized_parties="https://addon.example.com",
+    )
+
+    assert configured.clerk_authorized_parties == ["https://addon.example.com"]

@@ -4,8 +4,10 @@ An Apps Script add-on gets an OpenID Connect ID token for its user from
 `ScriptApp.getIdentityToken()` (manifest scopes `openid` and `email`). We verify it
 offline: RS256 only, signed by a key from Google's JWKS (fetched with httpx, kept for
 the `max-age` Google sends, fetched again when a token names an unknown key id, at most
-once per `min_refresh_seconds`), `aud` one of our OAuth client ids, `iss` Google's, not
-expired, and the email verified by Google. The verified email then names the user
+once per `min_refresh_seconds`), `aud` one of our OAuth client ids (and, when `aud`
+lists several audiences, `azp` one of ours too, as OpenID Connect Core 3.1.3.7 asks:
+otherwise a token Google issued to another application that merely includes us would
+do), `iss` Google's, not expired, and the email verified by Google. The verified email then names the user
 synced from Clerk; nobody else gets a token.
 """
 
@@ -138,6 +140,10 @@ class GoogleIdTokens:
         if not isinstance(kid, str) or not kid:
             raise unauthorized("The Google ID token names no signing key.")
         claims = self._decode(id_token, await self.keys.key_for(kid))
+        audience = claims["aud"]
+        if isinstance(audience, list) and len(audience) > 1:
+            if claims.get("azp") not in self.client_ids:
+                raise unauthorized("The Google ID token was issued for another application.")
         return _account(claims)
 
     def _decode(self, id_token: str, key: RSAPublicKey) -> dict[str, Any]:
