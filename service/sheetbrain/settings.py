@@ -91,6 +91,14 @@ class Settings(BaseSettings):
     google_jwks_url: str = Field(
         "https://www.googleapis.com/oauth2/v3/certs", validation_alias=_env("GOOGLE_JWKS_URL")
     )
+    # POST /api/auth/token per minute. Apps Script calls come from Google's addresses,
+    # shared by every add-on user: the per-IP limit must leave room for all of them.
+    sign_ins_per_minute_per_ip: int = Field(
+        300, ge=1, validation_alias=_env("SHEETBRAIN_SIGN_INS_PER_MINUTE_PER_IP")
+    )
+    sign_ins_per_minute_per_account: int = Field(
+        10, ge=1, validation_alias=_env("SHEETBRAIN_SIGN_INS_PER_MINUTE_PER_ACCOUNT")
+    )
 
     # Claude review.
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
