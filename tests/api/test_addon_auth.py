@@ -17,8 +17,8 @@ from pydantic import SecretStr
 from sheetbrain.app import create_app
 from sheetbrain.auth.tokens import AUDIENCE, ISSUER
 from sheetbrain.settings import Settings
-from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.accounts import synced_member
 from support.clerk_tokens import hs256_token, tampered, unsigned_token
 from support.clients import LOOPBACK
 from support.google_id_tokens import (
@@ -76,22 +76,6 @@ async def production(
     app = create_app(production_settings(database_url), gateway=gateway)
     async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client
-
-
-async def synced_member(gateway: Gateway, role: str = "org:member") -> tuple[str, str, str]:
-    """A user synced from Clerk as a member of a team organization: (user, org, email)."""
-    user, org = unique_id("user"), unique_id("org")
-    email = f"{user}@example.com"
-    await token_store.provision_identity(
-        gateway,
-        clerk_user_id=user,
-        clerk_org_id=org,
-        org_role=role,
-        email=email,
-        personal=False,
-        role_is_authoritative=True,
-    )
-    return user, org, email
 
 
 def bearer(token: str) -> dict[str, str]:

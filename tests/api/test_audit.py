@@ -132,6 +132,17 @@ def committed(database_url: str, query: str, *params: object) -> list[tuple[Any,
         return cursor.fetchall() if cursor.description else []
 
 
+def set_audits_used(database_url: str, clerk_org_id: str, used: int) -> None:
+    """This month's usage of the organization (the free plan allows 10)."""
+    committed(
+        database_url,
+        """update audit_usage set count = %s
+            where organization_id = (select id from organizations where clerk_org_id = %s)""",
+        used,
+        clerk_org_id,
+    )
+
+
 def this_month() -> str:
     return datetime.now(UTC).strftime("%Y-%m")
 
@@ -486,12 +497,7 @@ async def test_an_exhausted_quota_is_a_402_with_the_plan_and_reset_date(
     api: AuditApi, database_url: str
 ) -> None:
     await api.post(SEED_GUIDE_BODY)
-    committed(
-        database_url,
-        """update audit_usage set count = 10
-            where organization_id = (select id from organizations where clerk_org_id = %s)""",
-        api.org_id,
-    )
+    set_audits_used(database_url, api.org_id, 10)
 
     response = await api.post(SEED_GUIDE_BODY)
 
@@ -519,12 +525,7 @@ async def test_a_refused_audit_is_neither_billed_nor_logged(
     api: AuditApi, database_url: str
 ) -> None:
     await api.post(SEED_GUIDE_BODY)
-    committed(
-        database_url,
-        """update audit_usage set count = 10
-            where organization_id = (select id from organizations where clerk_org_id = %s)""",
-        api.org_id,
-    )
+    set_audits_used(database_url, api.org_id, 10)
 
     await api.post(SEED_GUIDE_BODY)
 
@@ -671,12 +672,7 @@ async def test_an_audit_refused_for_its_quota_never_builds_its_cells(
     api: AuditApi, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await api.post(SEED_GUIDE_BODY)
-    committed(
-        database_url,
-        """update audit_usage set count = 10
-            where organization_id = (select id from organizations where clerk_org_id = %s)""",
-        api.org_id,
-    )
+    set_audits_used(database_url, api.org_id, 10)
     built: list[AuditRequest] = []
     normalised = AuditRequest.normalised
 
@@ -723,12 +719,7 @@ async def test_a_failed_finish_gives_the_reserved_audit_back_at_once(
     api: AuditApi, database_url: str
 ) -> None:
     await api.post(SEED_GUIDE_BODY)
-    committed(
-        database_url,
-        """update audit_usage set count = 9
-            where organization_id = (select id from organizations where clerk_org_id = %s)""",
-        api.org_id,
-    )  # one audit left this month
+    set_audits_used(database_url, api.org_id, 9)  # one audit left this month
     api.client.app.state.gateway = Gateway(FinishFailsOnce(api.transport.inner))
 
     failed = await api.post(SEED_GUIDE_BODY)

@@ -238,6 +238,9 @@ async def test_a_removed_members_addon_sign_in_cannot_be_refreshed(
     await ann.joins(production)
     tokens = await ann.addon_sign_in(production)
     await ann.is_removed(production)
+    # One ordinary call with the access token, still valid for minutes, tries to put
+    # the membership back before the refresh.
+    await production.get("/api/billing", headers=bearer(tokens["accessToken"]))
 
     response = await production.post(
         "/api/auth/token", json={"refreshToken": tokens["refreshToken"]}

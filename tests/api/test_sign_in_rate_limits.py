@@ -14,11 +14,10 @@ from pydantic import SecretStr
 
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
-from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.accounts import synced_member
 from support.clients import LOOPBACK
 from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
-from support.ids import unique_id
 
 pytestmark = pytest.mark.db
 
@@ -55,17 +54,7 @@ async def two_per_account(
 
 
 async def synced_email(gateway: Gateway) -> str:
-    user = unique_id("user")
-    await token_store.provision_identity(
-        gateway,
-        clerk_user_id=user,
-        clerk_org_id=unique_id("org"),
-        org_role="org:member",
-        email=f"{user}@example.com",
-        personal=False,
-        role_is_authoritative=True,
-    )
-    return f"{user}@example.com"
+    return (await synced_member(gateway))[2]
 
 
 def exchange(client: AsyncTestClient[Litestar], body: dict[str, str]) -> Any:
