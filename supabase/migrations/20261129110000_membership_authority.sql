@@ -133,6 +133,18 @@ begin
       hint = 'E.g. org:admin or org:member.';
   end if;
 
+  -- A token waits for any Clerk event being applied to this user or organization
+  -- (apply_clerk_event holds exclusive locks on these keys): so a deletion has either
+  -- committed its tombstone before the checks below read them, or runs after this
+  -- call and deletes what it made. Shared: token calls do not wait for each other.
+  -- Keys in sorted order, as apply_clerk_event takes them, so neither waits in a cycle.
+  if not coalesce(provision_identity.role_is_authoritative, false) then
+    perform pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtextextended('clerk:' || k.key, 0))
+       from (select distinct pg_catalog.btrim(key) as key
+               from pg_catalog.unnest(array[provision_identity.clerk_org_id, provision_identity.clerk_user_id]) as key
+              order by 1) as k;
+  end if;
+
   -- 1. organization (+ subscription and default policies when created here)
   for v_attempt in 1..3 loop
     insert into public.organizations (clerk_org_id, name, is_personal)
