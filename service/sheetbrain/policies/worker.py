@@ -35,7 +35,7 @@ _OUT_OF_MEMORY = (
 )
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["sheetbrain.policies.extract"])
+_CONTEXT.set_forkserver_preload([__name__])  # the readers and this module, imported once
 
 
 class DocumentReader:
