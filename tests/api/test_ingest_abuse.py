@@ -19,7 +19,8 @@ from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.clients import LOOPBACK
-from support.documents import docx_bomb, pdf_with_pages, slow_pdf
+from support.documents import docx_bomb, pdf_with_pages, pdf_with_text, slow_pdf
+from support.dying_readers import allocating, killed_by_the_system
 from support.ids import unique_id
 from support.live_server import running_server
 
@@ -172,14 +173,24 @@ async def test_text_over_two_million_characters_is_422(
     assert refusal(response) == (422, "text-too-long")
 
 
-async def test_a_reader_process_that_runs_out_of_memory_is_422_not_500(
+async def test_a_reader_process_killed_by_the_system_is_422_not_500(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    client.app.state.document_reader = DocumentReader(TIMEOUT_SECONDS, extract=killed_by_the_system)
+
+    response = await upload(client, caller(), pdf_with_text("Rules."), "rules.pdf")
+
+    assert refusal(response) == (422, "extraction-failed")
+
+
+async def test_a_reader_over_its_memory_ceiling_is_422_not_500(
     client: AsyncTestClient[Litestar],
 ) -> None:
     client.app.state.document_reader = DocumentReader(
-        TIMEOUT_SECONDS, memory_limit_bytes=16 * 1024 * 1024
+        TIMEOUT_SECONDS, memory_limit_bytes=128 * 1024 * 1024, extract=allocating
     )
 
-    response = await upload(client, caller(), slow_pdf(100_000), "heavy.pdf")
+    response = await upload(client, caller(), pdf_with_text("Rules."), "rules.pdf")
 
     assert refusal(response) == (422, "extraction-failed")
 

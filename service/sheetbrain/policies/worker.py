@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import resource
+from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 
 import anyio.to_thread
@@ -31,8 +33,12 @@ from sheetbrain.policies.extract import DocumentKind, extract_text
 MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
 DEFAULT_MAX_CONCURRENT = 2
 _OUT_OF_MEMORY = (
-    "Reading the document needed more memory than allowed; upload a simpler or smaller document."
+    "Reading the document stopped before it finished (it needed more memory than allowed); "
+    "upload a simpler or smaller document."
 )
+
+# What a child runs: a module-level function (the child imports it by name).
+Extract = Callable[[bytes, DocumentKind, str | None], str]
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])  # the readers and this module, imported once
@@ -47,36 +53,39 @@ class DocumentReader:
         *,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         memory_limit_bytes: int = MEMORY_LIMIT_BYTES,
+        extract: Extract = extract_text,
     ) -> None:
         self.timeout_seconds = timeout_seconds
         self.memory_limit_bytes = memory_limit_bytes
+        self.extract = extract
         self._slots = asyncio.Semaphore(max_concurrent)
 
     async def text_of(self, data: bytes, kind: DocumentKind, filename: str | None) -> str:
         """The document's text (not yet normalised); its refusals as AppError."""
         async with self._slots:
-            return await anyio.to_thread.run_sync(
+            read = partial(
                 read_in_child,
-                data,
-                kind,
-                filename,
-                self.timeout_seconds,
-                self.memory_limit_bytes,
+                timeout=self.timeout_seconds,
+                memory_limit_bytes=self.memory_limit_bytes,
+                extract=self.extract,
             )
+            return await anyio.to_thread.run_sync(read, data, kind, filename)
 
 
 def read_in_child(
     data: bytes,
     kind: DocumentKind,
     filename: str | None,
+    *,
     timeout: float,
     memory_limit_bytes: int = MEMORY_LIMIT_BYTES,
+    extract: Extract = extract_text,
 ) -> str:
-    """Blocking: runs `extract_text` in a child process and waits at most `timeout` s."""
+    """Blocking: runs `extract` in a child process and waits at most `timeout` s."""
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     child = _CONTEXT.Process(
         target=_child_main,
-        args=(sender, data, kind, filename, memory_limit_bytes),
+        args=(sender, extract, data, kind, filename, memory_limit_bytes),
         daemon=True,
     )
     child.start()
@@ -101,6 +110,7 @@ def read_in_child(
 
 def _child_main(
     sender: Connection,
+    extract: Extract,
     data: bytes,
     kind: DocumentKind,
     filename: str | None,
@@ -109,7 +119,7 @@ def _child_main(
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
     outcome: str | AppError
     try:
-        outcome = extract_text(data, kind, filename)
+        outcome = extract(data, kind, filename)
     except AppError as refusal:
         outcome = refusal
     except MemoryError:
