@@ -143,7 +143,7 @@ def main() -> int:
             settings, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(claude.handle))
         )
         org = "org_bench"
-        with TestClient(app=app) as client:
+        with TestClient(app=app, base_url="http://127.0.0.1") as client:  # local mode: loopback
             audit_call(client, copied_formulas(SMALL), org)()  # provisions the org
             with psycopg.connect(url, autocommit=True) as conn:  # no monthly quota in the way
                 conn.execute(

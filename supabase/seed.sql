@@ -5,12 +5,12 @@
 -- organization and admin at start-up (service/sheetbrain/store/connect.py).
 -- =============================================================================
 
-/** Plans. audits_per_month null = unlimited. Rate limit: 100 requests per 60 s. */
-insert into public.plans (id, name, audits_per_month, rate_limit_requests, rate_limit_window_seconds, price_cents)
+/** Plans. audits_per_month, max_policies null = unlimited. Rate limit: 100 requests per 60 s. */
+insert into public.plans (id, name, audits_per_month, rate_limit_requests, rate_limit_window_seconds, price_cents, max_policies)
 values
-  ('free', 'Free', 10, 100, 60, 0),
-  ('pro', 'Pro', 1000, 100, 60, 0),
-  ('enterprise', 'Enterprise', null, 100, 60, 0)
+  ('free', 'Free', 10, 100, 60, 0, 25),
+  ('pro', 'Pro', 1000, 100, 60, 0, 250),
+  ('enterprise', 'Enterprise', null, 100, 60, 0, null)
 on conflict (id) do nothing;
 
 /** Default formula policies, copied into every new organization. */

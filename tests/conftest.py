@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -25,6 +26,7 @@ from sheetbrain.settings import REPO_ROOT, Settings
 from sheetbrain.store.gateway import Gateway
 from sheetbrain.store.migrate import apply_migrations
 from sheetbrain.store.postgres import PostgresTransport
+from support.clients import LOOPBACK
 
 ADMIN_URL = os.environ.get(
     "SHEETBRAIN_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -67,6 +69,13 @@ def database_url() -> Iterator[str]:
         return
     with migrated_database() as url:
         yield url
+
+
+@pytest.fixture
+def reader(database_url: str) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    """Reads what the app committed (autocommit: every query sees the latest rows)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -124,5 +133,5 @@ async def client(
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The API in local mode, sharing the session's gateway to the test database."""
     app = create_app(local_settings, gateway=gateway)
-    async with AsyncTestClient(app=app) as test_client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client

@@ -17,13 +17,19 @@ from sheetbrain.api.admin import ADMIN_TEMPLATES, AdminController
 from sheetbrain.api.audit import AuditController
 from sheetbrain.api.auth import AuthController
 from sheetbrain.api.billing import BillingController
-from sheetbrain.api.deps import provide_gateway, provide_identity, provide_settings
+from sheetbrain.api.deps import (
+    provide_document_reader,
+    provide_gateway,
+    provide_identity,
+    provide_settings,
+)
 from sheetbrain.api.health import HealthController
 from sheetbrain.api.ingest import IngestController
 from sheetbrain.api.metrics import PROMETHEUS, MetricsController
-from sheetbrain.api.middleware import request_context_middleware
+from sheetbrain.api.middleware import loopback_host_middleware, request_context_middleware
 from sheetbrain.api.policies import PoliciesController
 from sheetbrain.api.problems import EXCEPTION_HANDLERS
+from sheetbrain.api.requests import AppRequest
 from sheetbrain.api.stats import StatsController
 from sheetbrain.api.webhooks import ClerkWebhookController
 from sheetbrain.auth import build_authenticator
@@ -77,9 +83,15 @@ def create_app(
             "settings": Provide(provide_settings, sync_to_thread=False),
             "gateway": Provide(provide_gateway, sync_to_thread=False),
             "identity": Provide(provide_identity),
+            "document_reader": Provide(provide_document_reader, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context_middleware, PROMETHEUS.middleware],
+        request_class=AppRequest,
+        middleware=[
+            request_context_middleware,
+            *([loopback_host_middleware] if settings.mode == "local" else []),
+            PROMETHEUS.middleware,
+        ],
         template_config=ADMIN_TEMPLATES,
         cors_config=_cors_config(settings),
         request_max_body_size=settings.max_body_bytes,

@@ -81,11 +81,25 @@ def _label(duration: dt.timedelta) -> str:
     return f"{minutes}m"
 
 
+REFRESH_TOKEN_GRACE = dt.timedelta(days=1)
+
+
 @click.command("cleanup")
 def cleanup_command() -> None:
-    """Delete rate-limit buckets whose window has ended."""
-    deleted = _run(store.cleanup_expired_rate_limits)
-    click.echo(f"deleted {deleted} expired rate-limit buckets")
+    """Delete ended rate-limit windows (organizations, sign-ins) and refresh tokens expired
+    over a day ago."""
+
+    async def clean(gateway: Gateway) -> tuple[int, int, int]:
+        return (
+            await store.cleanup_expired_rate_limits(gateway),
+            await store.cleanup_expired_sign_in_rate_limits(gateway),
+            await store.cleanup_expired_refresh_tokens(gateway, REFRESH_TOKEN_GRACE),
+        )
+
+    buckets, sign_in_windows, refresh_tokens = _run(clean)
+    click.echo(f"deleted {buckets} expired rate-limit buckets")
+    click.echo(f"deleted {sign_in_windows} expired sign-in rate-limit windows")
+    click.echo(f"deleted {refresh_tokens} refresh tokens expired over a day ago")
 
 
 @click.command("archive")
@@ -110,10 +124,33 @@ def archive_command(older_than: dt.timedelta) -> None:
     show_default=True,
     help="Delete archived audit logs older than this.",
 )
-def retention_command(delete_archive_after: dt.timedelta) -> None:
-    """Delete archived audit logs past the retention period (purge_audit_archive)."""
-    purged = _run(lambda gateway: store.purge_audit_archive(gateway, delete_archive_after))
-    click.echo(f"deleted {purged} archived audit logs older than {_label(delete_archive_after)}")
+@click.option(
+    "--delete-records-after",
+    type=Duration(),
+    default="90d",
+    show_default=True,
+    help="Delete webhook deliveries, Stripe events and settled audit reservations older "
+    "than this (at least 7d).",
+)
+def retention_command(
+    delete_archive_after: dt.timedelta, delete_records_after: dt.timedelta
+) -> None:
+    """Delete archived audit logs past the retention period (purge_audit_archive), and the
+    service's delivery and reservation records (purge_service_records)."""
+
+    async def purge(gateway: Gateway) -> tuple[int, store.PurgedRecords]:
+        return (
+            await store.purge_audit_archive(gateway, delete_archive_after),
+            await store.purge_service_records(gateway, delete_records_after),
+        )
+
+    archived, records = _run(purge)
+    click.echo(f"deleted {archived} archived audit logs older than {_label(delete_archive_after)}")
+    click.echo(
+        f"deleted {records.webhook_events} webhook deliveries, {records.stripe_events} Stripe "
+        f"events and {records.audit_reservations} settled audit reservations older than "
+        f"{_label(delete_records_after)}"
+    )
 
 
 DB_COMMANDS = (cleanup_command, archive_command, retention_command)

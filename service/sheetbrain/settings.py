@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     google_jwks_url: str = Field(
         "https://www.googleapis.com/oauth2/v3/certs", validation_alias=_env("GOOGLE_JWKS_URL")
     )
+    # POST /api/auth/token per minute. Apps Script calls come from Google's addresses,
+    # shared by every add-on user: the per-IP limit must leave room for all of them.
+    sign_ins_per_minute_per_ip: int = Field(
+        300, ge=1, validation_alias=_env("SHEETBRAIN_SIGN_INS_PER_MINUTE_PER_IP")
+    )
+    sign_ins_per_minute_per_account: int = Field(
+        10, ge=1, validation_alias=_env("SHEETBRAIN_SIGN_INS_PER_MINUTE_PER_ACCOUNT")
+    )
 
     # Claude review.
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
@@ -120,10 +128,14 @@ class Settings(BaseSettings):
     max_formula_length: int = Field(
         8192, ge=1, validation_alias=_env("SHEETBRAIN_MAX_FORMULA_LENGTH")
     )
+    max_cells: int = Field(200_000, ge=1, validation_alias=_env("SHEETBRAIN_MAX_CELLS"))
 
     # Policy documents.
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, gt=0, validation_alias=_env("SHEETBRAIN_MAX_UPLOAD_BYTES")
+    )
+    extraction_timeout_seconds: float = Field(
+        15.0, gt=0, le=300, validation_alias=_env("SHEETBRAIN_EXTRACTION_TIMEOUT_SECONDS")
     )
 
     # Stripe billing.
@@ -168,7 +180,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:
         if self.mode == "local":
-            if not _is_loopback(self.host):
+            if not is_loopback(self.host):
                 raise ValueError(
                     "SHEETBRAIN_HOST must be a loopback address in local mode "
                     "(local mode trusts identity headers); set SHEETBRAIN_MODE=production"
@@ -240,6 +252,14 @@ def _identity_source_configured(settings: Settings) -> str | None:
     )
 
 
+def _clerk_issuer_listed(settings: Settings) -> str | None:
+    # Without it, any Clerk-hosted instance's tokens, issued to any application, would
+    # be accepted.
+    if settings.clerk_configured and not settings.clerk_issuer:
+        return "CLERK_ISSUER must name the Clerk instance whose session tokens are accepted"
+    return None
+
+
 def _clerk_authorized_parties_listed(settings: Settings) -> str | None:
     if settings.clerk_configured and not settings.clerk_authorized_parties:
         return (
@@ -252,11 +272,13 @@ def _clerk_authorized_parties_listed(settings: Settings) -> str | None:
 PRODUCTION_CHECKS: tuple[Callable[[Settings], str | None], ...] = (
     _database_configured,
     _identity_source_configured,
+    _clerk_issuer_listed,
     _clerk_authorized_parties_listed,
 )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback IP address (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:

@@ -46,7 +46,7 @@ select function_returns('public', 'get_org_stats', array['uuid'], 'setof record'
 select function_returns('public', 'archive_audit_logs', array['interval'], 'integer', 'archive_audit_logs(interval) returns integer');
 select function_returns(
   'public', 'provision_identity',
-  array['text', 'text', 'text', 'text', 'text', 'text', 'boolean'], 'jsonb',
+  array['text', 'text', 'text', 'text', 'text', 'text', 'boolean', 'boolean'], 'jsonb',
   'provision_identity(...) returns jsonb'
 );
 select is(

@@ -14,7 +14,8 @@ create temporary table first_call on commit drop as
     org_role => 'org:admin',
     email => 'p1@example.com',
     name => 'P One',
-    org_name => 'Org P'
+    org_name => 'Org P',
+    role_is_authoritative => true  -- as a Clerk membership event does
   ) as r;
 
 select is(
@@ -117,7 +118,8 @@ select is(
 
 -- ---------------------------------------------------------------- updates
 select is(
-  public.provision_identity('user_p1', 'org_p', 'member', 'new@example.com', null, 'Org P Renamed') ->> 'role',
+  public.provision_identity('user_p1', 'org_p', 'member', 'new@example.com', null, 'Org P Renamed',
+                            role_is_authoritative => true) ->> 'role',
   'org:member',
   'v2 role without prefix is stored as org:member'
 );

@@ -70,10 +70,12 @@ select ok(
 -- ---------------------------------------------------------------- fixture (as owner)
 create temporary table actors (name text primary key, actor jsonb) on commit drop;
 insert into actors values
-  ('a_admin', '{"clerk_user_id": "user_pa", "clerk_org_id": "org_pa", "org_role": "org:admin"}'),
+  ('a_admin', '{"clerk_user_id": "user_pa", "clerk_org_id": "org_pa", "org_role": "org:admin", "role_is_authoritative": true}'),
   ('a_member', '{"clerk_user_id": "user_pa_m", "clerk_org_id": "org_pa", "org_role": "org:member"}'),
-  ('b_admin', '{"clerk_user_id": "user_pb", "clerk_org_id": "org_pb", "org_role": "admin"}');
+  ('b_admin', '{"clerk_user_id": "user_pb", "clerk_org_id": "org_pb", "org_role": "admin", "role_is_authoritative": true}');
 grant select on actors to authenticated, service_role;
+-- the member's first call provisions their membership (member reads need one)
+select public.provision_actor((select actor from actors where name = 'a_member')) is not null as ok;
 
 create temporary table ingested (name text primary key, r jsonb) on commit drop;
 grant select on ingested to authenticated;
@@ -137,7 +139,7 @@ select is(
     'Lookup rules v2', 'Every VLOOKUP needs FALSE.', pg_catalog.repeat('1', 64),
     '[{"content": "Every VLOOKUP needs FALSE.", "token_count": 5}]', 30, 2
   ) - 'ingestion_log_id' - 'policy',
-  '{"created": false, "chunks": 1}'::jsonb,
+  '{"created": false, "outcome": "updated", "chunks": 1}'::jsonb,
   'ingesting the same hash again updates'
 );
 select results_eq(

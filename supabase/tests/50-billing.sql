@@ -18,7 +18,7 @@ select ok(
 );
 select is_empty(
   $$ select f from pg_catalog.unnest(array[
-       'public.billing_overview(text, text, text, text, text, text, boolean)',
+       'public.billing_overview(text, text, text, text, text, text, boolean, boolean)',
        'public.billing_overview_of(uuid)',
        'public.downgrade_to_free(text, text, timestamptz)',
        'public.apply_stripe_event(text, text, timestamptz, uuid, text, text, text, text, timestamptz, timestamptz, timestamptz)'

@@ -11,9 +11,10 @@ select plan(53);
 -- org_mr_a and org_mr_b: an admin each (user_mr_a, user_mr_b), a member of A
 -- (user_mr_am), one policy written by that member, one audit, usage this month
 -- (A 3, B 9) and a live rate-limit window (A 5, B 8).
-select public.provision_identity('user_mr_a', 'org_mr_a', 'org:admin', 'a@example.com', 'Ann', 'Org A') is not null as ok;
-select public.provision_identity('user_mr_am', 'org_mr_a', 'org:member') is not null as ok;
-select public.provision_identity('user_mr_b', 'org_mr_b', 'org:admin', 'b@example.com', 'Bob', 'Org B') is not null as ok;
+-- as Clerk's webhooks would: the roles are authoritative
+select public.provision_identity('user_mr_a', 'org_mr_a', 'org:admin', 'a@example.com', 'Ann', 'Org A', role_is_authoritative => true) is not null as ok;
+select public.provision_identity('user_mr_am', 'org_mr_a', 'org:member', role_is_authoritative => true) is not null as ok;
+select public.provision_identity('user_mr_b', 'org_mr_b', 'org:admin', 'b@example.com', 'Bob', 'Org B', role_is_authoritative => true) is not null as ok;
 do $$
 declare
   a uuid := (select o.id from public.organizations o where o.clerk_org_id = 'org_mr_a');

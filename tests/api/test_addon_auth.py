@@ -17,9 +17,10 @@ from pydantic import SecretStr
 from sheetbrain.app import create_app
 from sheetbrain.auth.tokens import AUDIENCE, ISSUER
 from sheetbrain.settings import Settings
-from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.accounts import synced_member
 from support.clerk_tokens import hs256_token, tampered, unsigned_token
+from support.clients import LOOPBACK
 from support.google_id_tokens import (
     CLIENT_ID,
     JWKS_URL,
@@ -51,7 +52,9 @@ async def addon(
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Local mode with add-on sign-in configured and Google's keys served."""
     settings = local_settings.model_copy(update=ADDON_SETTINGS)
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as test_client:
         yield test_client
 
 
@@ -71,18 +74,8 @@ async def production(
     database_url: str, gateway: Gateway, google_jwks: respx.Route
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(production_settings(database_url), gateway=gateway)
-    async with AsyncTestClient(app=app) as test_client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client
-
-
-async def synced_member(gateway: Gateway, role: str = "org:member") -> tuple[str, str, str]:
-    """A user synced from Clerk as a member of a team organization: (user, org, email)."""
-    user, org = unique_id("user"), unique_id("org")
-    email = f"{user}@example.com"
-    await token_store.provision_identity(
-        gateway, clerk_user_id=user, clerk_org_id=org, org_role=role, email=email, personal=False
-    )
-    return user, org, email
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -192,6 +185,14 @@ async def test_an_unknown_email_is_refused_with_a_clear_message(
             "The Google ID token has expired; get a new one.",
         ),
         ({"aud": OTHER_CLIENT_ID}, "The Google ID token was issued for another application."),
+        (
+            {"aud": [OTHER_CLIENT_ID, CLIENT_ID], "azp": OTHER_CLIENT_ID},
+            "The Google ID token was issued for another application.",
+        ),
+        (
+            {"aud": [OTHER_CLIENT_ID, CLIENT_ID], "azp": None},
+            "The Google ID token was issued for another application.",
+        ),
         ({"iss": "https://evil.example.com"}, "The ID token was not issued by Google."),
         ({"email_verified": False}, "Google has not verified this account's email address."),
         (
@@ -199,7 +200,15 @@ async def test_an_unknown_email_is_refused_with_a_clear_message(
             "The Google ID token carries no email; add the 'email' scope to the add-on.",
         ),
     ],
-    ids=["expired", "wrong-audience", "wrong-issuer", "unverified-email", "no-email"],
+    ids=[
+        "expired",
+        "wrong-audience",
+        "audience-list-presented-by-another-app",
+        "audience-list-without-azp",
+        "wrong-issuer",
+        "unverified-email",
+        "no-email",
+    ],
 )
 async def test_an_id_token_google_did_not_issue_to_us_is_refused(
     addon: AsyncTestClient[Litestar], gateway: Gateway, overrides: dict[str, Any], detail: str
@@ -211,6 +220,17 @@ async def test_an_id_token_google_did_not_issue_to_us_is_refused(
     )
 
     assert problem(response) == (401, "unauthorized", detail)
+
+
+async def test_an_id_token_for_several_audiences_presented_by_our_client_is_accepted(
+    addon: AsyncTestClient[Litestar], gateway: Gateway
+) -> None:
+    _, _, email = await synced_member(gateway)
+    token = GOOGLE.id_token(email, aud=[CLIENT_ID, OTHER_CLIENT_ID], azp=CLIENT_ID)
+
+    response = await addon.post("/api/auth/token", json={"idToken": token})
+
+    assert response.status_code == 200
 
 
 async def test_an_id_token_signed_by_another_key_is_refused(
@@ -292,7 +312,9 @@ async def test_unreachable_google_keys_answer_503(
     settings = local_settings.model_copy(update=ADDON_SETTINGS)
     with respx.mock(assert_all_called=False) as router:
         router.get(JWKS_URL).mock(return_value=httpx.Response(500))
-        async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+        async with AsyncTestClient(
+            app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+        ) as client:
             response = await client.post(
                 "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
             )
@@ -309,7 +331,9 @@ async def test_sign_in_without_configured_client_ids_answers_503(
     local_settings: Settings, gateway: Gateway
 ) -> None:
     settings = local_settings.model_copy(update={**ADDON_SETTINGS, "google_client_ids": []})
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.post(
             "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
         )
@@ -331,7 +355,9 @@ async def test_production_without_a_token_secret_cannot_sign_in(
         "clerk_authorized_parties": ["https://app.sheetbrain.test"],
     }
     settings = production_settings(database_url, **clerk_only)
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.post("/api/auth/token", json={"refreshToken": "any"})
 
     assert problem(response) == (

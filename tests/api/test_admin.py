@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.ids import unique_id
 from support.stats_data import add_audit, seed_org
 
@@ -61,7 +62,9 @@ async def test_without_trusted_identity_headers_the_dashboard_needs_a_token(
 ) -> None:
     settings = local_settings.model_copy(update={"local_identity_headers": False})
 
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as strict:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as strict:
         response = await strict.get("/admin")
 
     assert response.status_code == 401
@@ -79,4 +82,4 @@ async def test_the_rules_an_audit_hit_appear_among_the_top_rules(client: Client)
 
     top_rules = page.text.split('id="rule-totals"')[1].split("</table>")[0]
     assert rule_ids == {"volatile-function"}
-    assert "<td>volatile-function</td><td class=\"num\">1</td>" in top_rules
+    assert '<td>volatile-function</td><td class="num">1</td>' in top_rules

@@ -6,11 +6,13 @@ the gateway's transport is wrapped to count database round trips.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from litestar import Litestar
@@ -18,12 +20,16 @@ from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
 from sheetbrain.app import create_app
+from sheetbrain.audit import AuditInput, AuditRequest
 from sheetbrain.audit import service as audit_service
 from sheetbrain.review import AiFinding, PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.settings import Settings
+from sheetbrain.store.errors import Unavailable
 from sheetbrain.store.gateway import Gateway, Transport
 from sheetbrain.store.postgres import PostgresTransport
+from support.clients import LOOPBACK
 from support.ids import unique_id
+from support.live_server import running_server
 
 pytestmark = pytest.mark.db
 
@@ -107,7 +113,7 @@ async def _api(settings: Settings, database_url: str) -> AsyncIterator[AuditApi]
     app = create_app(settings, conninfo=database_url)
     reviewer = ReviewerDouble(one_info_per_shape)
     app.state.reviewer = reviewer
-    async with AsyncTestClient(app=app) as client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
         transport = CountingTransport(app.state.gateway.transport)
         app.state.gateway = Gateway(transport)
         yield AuditApi(client, reviewer, transport, unique_id("user"), unique_id("org"))
@@ -124,6 +130,17 @@ def committed(database_url: str, query: str, *params: object) -> list[tuple[Any,
     with psycopg.connect(database_url, autocommit=True) as conn:
         cursor = conn.execute(query, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def set_audits_used(database_url: str, clerk_org_id: str, used: int) -> None:
+    """This month's usage of the organization (the free plan allows 10)."""
+    committed(
+        database_url,
+        """update audit_usage set count = %s
+            where organization_id = (select id from organizations where clerk_org_id = %s)""",
+        used,
+        clerk_org_id,
+    )
 
 
 def this_month() -> str:
@@ -417,7 +434,9 @@ async def test_without_an_anthropic_key_the_answer_says_the_review_is_disabled(
     settings = local_settings.model_copy(update={"anthropic_api_key": None})
     headers = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
 
-    async with AsyncTestClient(app=create_app(settings, conninfo=database_url)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, conninfo=database_url), base_url=LOOPBACK
+    ) as client:
         response = await client.post("/api/audit", json=SEED_GUIDE_BODY, headers=headers)
 
     assert response.status_code == 200
@@ -480,12 +499,7 @@ async def test_an_exhausted_quota_is_a_402_with_the_plan_and_reset_date(
     api: AuditApi, database_url: str
 ) -> None:
     await api.post(SEED_GUIDE_BODY)
-    committed(
-        database_url,
-        """update audit_usage set count = 10
-            where organization_id = (select id from organizations where clerk_org_id = %s)""",
-        api.org_id,
-    )
+    set_audits_used(database_url, api.org_id, 10)
 
     response = await api.post(SEED_GUIDE_BODY)
 
@@ -513,12 +527,7 @@ async def test_a_refused_audit_is_neither_billed_nor_logged(
     api: AuditApi, database_url: str
 ) -> None:
     await api.post(SEED_GUIDE_BODY)
-    committed(
-        database_url,
-        """update audit_usage set count = 10
-            where organization_id = (select id from organizations where clerk_org_id = %s)""",
-        api.org_id,
-    )
+    set_audits_used(database_url, api.org_id, 10)
 
     await api.post(SEED_GUIDE_BODY)
 
@@ -575,7 +584,9 @@ async def test_an_unreachable_database_is_a_503_never_an_unlimited_pass(
     gateway = Gateway(PostgresTransport(pool))
     headers = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
 
-    async with AsyncTestClient(app=create_app(local_settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(local_settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         client.app.state.reviewer = ReviewerDouble(one_info_per_shape)
         response = await client.post("/api/audit", json=SEED_GUIDE_BODY, headers=headers)
     await gateway.close()
@@ -632,3 +643,89 @@ async def test_an_audit_without_identity_is_a_401(api: AuditApi) -> None:
 
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+
+
+# ---------------------------------------------------------------- large bodies
+
+
+def grid_body(rows: int, columns: int) -> dict[str, Any]:
+    """One formula and rows x columns numbers: a sheet of values, as the add-on sends it."""
+    values = [[row * columns + column for column in range(columns)] for row in range(rows)]
+    return {
+        "range": f"A1:A{rows}",
+        "context": {"data": {"values": values, "formulas": [["=SUM(A2:A9)"]]}},
+    }
+
+
+async def test_values_count_against_the_cell_limit_before_any_database_call(
+    local_settings: Settings, database_url: str
+) -> None:
+    settings = local_settings.model_copy(update={"max_cells": 100})
+    async for api in _api(settings, database_url):
+        response = await api.post(grid_body(10, 10))
+
+        assert response.status_code == 413
+        body = response.json()
+        assert (body["code"], body["limit"], body["cells"]) == ("too-many-cells", 100, 101)
+        assert api.transport.calls == []
+
+
+async def test_an_audit_refused_for_its_quota_never_builds_its_cells(
+    api: AuditApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await api.post(SEED_GUIDE_BODY)
+    set_audits_used(database_url, api.org_id, 10)
+    built: list[AuditRequest] = []
+    normalised = AuditRequest.normalised
+
+    def spy(request: AuditRequest) -> AuditInput:
+        built.append(request)
+        return normalised(request)
+
+    monkeypatch.setattr(AuditRequest, "normalised", spy)
+
+    response = await api.post(grid_body(100, 100))
+
+    assert response.status_code == 402
+    assert built == []
+
+
+async def test_health_answers_while_a_large_sheet_is_audited(
+    local_settings: Settings, database_url: str
+) -> None:
+    who = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
+    with running_server(create_app(local_settings, conninfo=database_url)) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
+            audit = asyncio.create_task(
+                http.post("/api/audit", json=grid_body(500, 100), headers=who)
+            )
+            await asyncio.sleep(0.5)  # the 50,000 cells are being read and audited by now
+            health = await http.get("/health")
+            audit_was_running = not audit.done()
+            audited = await audit
+
+    assert (health.status_code, audit_was_running, audited.status_code) == (200, True, 200)
+
+
+class FinishFailsOnce(CountingTransport):
+    """The database goes away for finish_audit, once, after the engine ran."""
+
+    async def call(self, function: str, args: Mapping[str, Any]) -> Any:
+        if function == "finish_audit" and "finish_audit" not in self.calls:
+            self.calls.append(function)
+            raise Unavailable("server closed the connection unexpectedly")
+        return await super().call(function, args)
+
+
+async def test_a_failed_finish_gives_the_reserved_audit_back_at_once(
+    api: AuditApi, database_url: str
+) -> None:
+    await api.post(SEED_GUIDE_BODY)
+    set_audits_used(database_url, api.org_id, 9)  # one audit left this month
+    api.client.app.state.gateway = Gateway(FinishFailsOnce(api.transport.inner))
+
+    failed = await api.post(SEED_GUIDE_BODY)
+    retried = await api.post(SEED_GUIDE_BODY)
+
+    assert (failed.status_code, retried.status_code) == (503, 200)
+    assert retried.json()["quota"]["used"] == 10

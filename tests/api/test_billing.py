@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -52,7 +53,9 @@ def stripe_settings(local_settings: Settings) -> Settings:
 async def stripe_client(
     stripe_settings: Settings, gateway: Gateway
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(stripe_settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(stripe_settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         yield client
 
 
@@ -334,7 +337,9 @@ async def test_a_paid_plan_whose_price_is_not_set_is_not_configured(
     settings = stripe_settings.model_copy(update={"stripe_price_enterprise": None})
     headers = caller()
 
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.post("/api/billing", headers=headers, json={"plan": "enterprise"})
 
     assert response.status_code == 503

@@ -26,6 +26,7 @@ from support.clerk_tokens import (
     tampered,
     unsigned_token,
 )
+from support.clients import LOOPBACK
 from support.google_id_tokens import CLIENT_ID, TOKEN_SECRET
 from support.ids import unique_id
 
@@ -63,7 +64,7 @@ async def client_for(
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(settings, gateway=gateway)
     app.register(whoami)
-    async with AsyncTestClient(app=app) as test_client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client
 
 

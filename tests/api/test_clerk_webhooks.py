@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,17 +14,26 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pydantic import SecretStr
-from svix.webhooks import Webhook
 
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clerk_webhooks import (
+    SECRET,
+    WEBHOOK,
+    Event,
+    deleted_data,
+    deliver,
+    membership_data,
+    org_data,
+    signed,
+    user_data,
+)
+from support.clients import LOOPBACK
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
 
-SECRET = "whsec_" + base64.b64encode(b"sheetbrain-test-webhook-secret!!").decode()
-WEBHOOK = "/api/auth/webhook"
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
@@ -35,96 +43,10 @@ async def client(
     local_settings: Settings, gateway: Gateway
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     settings = local_settings.model_copy(update={"clerk_webhook_secret": SecretStr(SECRET)})
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as test_client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def reader(database_url: str) -> Iterator[Connection]:
-    """Reads what the webhooks committed (autocommit: every query sees the latest rows)."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
-
-
-# ---------------------------------------------------------------- Clerk events
-
-
-def millis(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def user_data(user_id: str, email: str, first: str, last: str, at: datetime) -> dict[str, Any]:
-    email_id = f"idn_{user_id}"
-    return {
-        "id": user_id,
-        "object": "user",
-        "first_name": first,
-        "last_name": last,
-        "email_addresses": [
-            {"id": "idn_other", "email_address": f"other-{email}"},
-            {"id": email_id, "email_address": email},
-        ],
-        "primary_email_address_id": email_id,
-        "created_at": millis(at),
-        "updated_at": millis(at),
-    }
-
-
-def org_data(org_id: str, name: str, slug: str, at: datetime) -> dict[str, Any]:
-    return {
-        "id": org_id,
-        "object": "organization",
-        "name": name,
-        "slug": slug,
-        "updated_at": millis(at),
-    }
-
-
-def membership_data(
-    org: dict[str, Any], user: dict[str, Any], role: str, at: datetime
-) -> dict[str, Any]:
-    return {
-        "id": f"orgmem_{org['id']}_{user['id']}",
-        "object": "organization_membership",
-        "role": role,
-        "organization": {key: org[key] for key in ("id", "name", "slug")},
-        "public_user_data": {
-            "user_id": user["id"],
-            "identifier": user["email_addresses"][1]["email_address"],
-            "first_name": user["first_name"],
-            "last_name": user["last_name"],
-        },
-        "updated_at": millis(at),
-    }
-
-
-def deleted_data(object_id: str, kind: str) -> dict[str, Any]:
-    return {"id": object_id, "object": kind, "deleted": True}
-
-
-@dataclass(frozen=True)
-class Event:
-    svix_id: str
-    body: str
-
-    @classmethod
-    def of(cls, event_type: str, data: dict[str, Any], at: datetime) -> Event:
-        envelope = {"object": "event", "type": event_type, "data": data, "timestamp": millis(at)}
-        return cls(unique_id("msg"), json.dumps(envelope))
-
-
-def signed(event: Event, *, at: datetime | None = None) -> dict[str, str]:
-    sent_at = at or datetime.now(UTC)
-    return {
-        "svix-id": event.svix_id,
-        "svix-timestamp": str(int(sent_at.timestamp())),
-        "svix-signature": Webhook(SECRET).sign(event.svix_id, sent_at, event.body),
-        "content-type": "application/json",
-    }
-
-
-async def deliver(client: AsyncTestClient[Litestar], event: Event) -> Any:
-    return await client.post(WEBHOOK, content=event.body, headers=signed(event))
 
 
 # ---------------------------------------------------------------- database state
@@ -393,7 +315,9 @@ async def test_webhooks_without_a_secret_are_503_not_configured(
 ) -> None:
     event = user_event()
 
-    async with AsyncTestClient(app=create_app(local_settings, gateway=gateway)) as unconfigured:
+    async with AsyncTestClient(
+        app=create_app(local_settings, gateway=gateway), base_url=LOOPBACK
+    ) as unconfigured:
         response = await unconfigured.post(WEBHOOK, content=event.body, headers=signed(event))
 
     assert_problem(response, 503, "not-configured")
@@ -544,3 +468,17 @@ async def test_a_deleted_user_is_not_recreated_by_a_request_arriving_after_the_w
 
     assert_problem(response, 403, "forbidden")
     assert (user_rows(reader, user), org_rows(reader, org)) == ([], [])
+
+
+async def test_a_signed_event_with_an_impossible_time_is_a_bad_request(
+    client: AsyncTestClient[Litestar], reader: Connection
+) -> None:
+    now = datetime.now(UTC)
+    data = user_data(unique_id("user"), "x@example.com", "X", "Y", now)
+    event = Event.of("user.updated", {**data, "updated_at": 10**16}, now)
+    before = row_counts(reader)
+
+    response = await deliver(client, event)
+
+    assert_problem(response, 400, "bad-request")
+    assert row_counts(reader) == before

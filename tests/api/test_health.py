@@ -13,6 +13,7 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from sheetbrain.store.postgres import PostgresTransport
+from support.clients import LOOPBACK
 
 pytestmark = pytest.mark.db
 
@@ -64,7 +65,9 @@ async def test_ready_lists_a_migration_the_database_lacks(
     (supabase_dir / "migrations" / "29990101000000_future.sql").write_text("select 1;")
     settings = local_settings.model_copy(update={"supabase_dir": supabase_dir})
 
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.get("/ready")
 
     assert response.status_code == 503
@@ -84,7 +87,9 @@ async def test_ready_turns_red_with_retry_after_when_the_database_is_unreachable
     await pool.open(wait=False)
     gateway = Gateway(PostgresTransport(pool))
 
-    async with AsyncTestClient(app=create_app(local_settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(local_settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.get("/ready")
     await gateway.close()
 

@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.documents import docx_with, encrypted_pdf, image_only_pdf, pdf_with_text
 from support.ids import unique_id
 
@@ -94,7 +95,9 @@ async def small_client(
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Uploads limited to 1000 bytes, request bodies to 4000."""
     settings = local_settings.model_copy(update={"max_upload_bytes": 1000, "max_body_bytes": 4000})
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ from sheetbrain.app import create_app
 from sheetbrain.metrics import AI_CALLS, AUDITS
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -22,7 +23,9 @@ TOKEN = "metrics-token-for-tests-0123456789"
 
 
 async def serve(settings: Settings, gateway: Gateway) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         yield client
 
 

@@ -21,6 +21,7 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store import billing as billing_store
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -47,7 +48,9 @@ def webhook_settings(local_settings: Settings) -> Settings:
 async def stripe_client(
     webhook_settings: Settings, gateway: Gateway
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(webhook_settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(webhook_settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         yield client
 
 
@@ -657,3 +660,141 @@ async def test_webhooks_without_a_secret_are_not_configured(
     assert response.status_code == 503
     assert response.json()["code"] == "billing-not-configured"
     await assert_nothing_written(database_url, org_uuid, body["id"])
+
+
+# --------------------------------------------------------------------------- abuse
+
+
+async def organization_with_caller(database_url: str) -> tuple[str, dict[str, str]]:
+    """A provisioned organization (uuid) and local-mode headers of its admin."""
+    user, org = unique_id("user"), unique_id("org")
+    rows = await query(
+        database_url,
+        "select public.provision_identity(%s, %s, 'org:admin', role_is_authoritative => true)"
+        " ->> 'organization_id'",
+        user,
+        org,
+    )
+    return str(rows[0][0]), {"x-user-id": user, "x-user-org": org}
+
+
+async def test_an_unpaid_checkout_gives_only_the_free_plans_limits(
+    stripe_client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    org_uuid, caller = await organization_with_caller(database_url)
+    body = checkout_completed(org_uuid, unique_id("cus"), unique_id("sub"), 1_800_000_000)
+    body["data"]["object"]["payment_status"] = "unpaid"
+    await deliver(stripe_client, body)
+
+    billing = (await stripe_client.get("/api/billing", headers=caller)).json()["subscription"]
+    audit = await stripe_client.post(
+        "/api/audit", json={"formulas": ["=SUM(A1:A2)"]}, headers=caller
+    )
+
+    assert (billing["plan"], billing["status"], billing["auditsPerMonth"]) == (
+        "pro",
+        "incomplete",
+        10,
+    )
+    assert audit.json()["quota"]["limit"] == 10
+
+
+async def test_a_subscription_past_due_beyond_the_grace_period_gets_the_free_limits(
+    stripe_client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    org_uuid, caller = await organization_with_caller(database_url)
+    customer, subscription = unique_id("cus"), unique_id("sub")
+    eight_days_ago = int(time.time()) - 8 * 24 * 3600
+    await deliver(
+        stripe_client, checkout_completed(org_uuid, customer, subscription, eight_days_ago)
+    )
+    await deliver(
+        stripe_client,
+        invoice_event("invoice.payment_failed", subscription, customer, eight_days_ago + 1),
+    )
+
+    billing = (await stripe_client.get("/api/billing", headers=caller)).json()["subscription"]
+
+    assert (billing["plan"], billing["status"], billing["auditsPerMonth"]) == (
+        "pro",
+        "past_due",
+        10,
+    )
+
+
+async def test_a_subscription_past_due_within_the_grace_period_keeps_its_limits(
+    stripe_client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    org_uuid, caller = await organization_with_caller(database_url)
+    customer, subscription = unique_id("cus"), unique_id("sub")
+    a_day_ago = int(time.time()) - 24 * 3600
+    await deliver(stripe_client, checkout_completed(org_uuid, customer, subscription, a_day_ago))
+    await deliver(
+        stripe_client, invoice_event("invoice.payment_failed", subscription, customer, a_day_ago)
+    )
+
+    billing = (await stripe_client.get("/api/billing", headers=caller)).json()["subscription"]
+
+    assert (billing["status"], billing["auditsPerMonth"]) == ("past_due", 1000)
+
+
+async def test_a_late_checkout_of_a_canceled_subscription_changes_nothing(
+    stripe_client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    org_uuid = await new_organization(database_url)
+    customer, first, second = unique_id("cus"), unique_id("sub"), unique_id("sub")
+    metadata = {"organization_id": org_uuid}
+    for body in (
+        subscription_event("customer.subscription.created", first, customer, 1_800_000_000),
+        subscription_event(
+            "customer.subscription.deleted", first, customer, 1_800_000_100, status="canceled"
+        ),
+        subscription_event(
+            "customer.subscription.created", second, customer, 1_800_000_200, metadata=metadata
+        ),
+        subscription_event(
+            "customer.subscription.deleted", second, customer, 1_800_000_300, status="canceled"
+        ),
+    ):
+        body["data"]["object"]["metadata"] = metadata
+        await deliver(stripe_client, body)
+    late_checkout = checkout_completed(org_uuid, customer, first, 1_800_000_050)
+
+    response = await deliver(stripe_client, late_checkout)
+
+    assert response.json()["outcome"] == "stale"
+    row = await subscription_row(database_url, org_uuid)
+    assert (row["plan"], row["status"], row["stripe_subscription_id"]) == (
+        "free",
+        "canceled",
+        second,
+    )
+
+
+async def test_a_late_checkout_older_than_the_live_subscription_changes_nothing(
+    stripe_client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    org_uuid, customer, live = await subscribed_org(stripe_client, database_url, 1_800_000_100)
+    await deliver(
+        stripe_client,
+        subscription_event("customer.subscription.updated", live, customer, 1_800_000_200),
+    )
+    late_checkout = checkout_completed(org_uuid, customer, unique_id("sub"), 1_800_000_000)
+
+    response = await deliver(stripe_client, late_checkout)
+
+    assert response.json()["outcome"] == "superseded"
+    row = await subscription_row(database_url, org_uuid)
+    assert (row["status"], row["stripe_subscription_id"]) == ("active", live)
+
+
+@pytest.mark.parametrize("created", [10**13, -1], ids=["year-318857", "before-1970"])
+async def test_a_signed_event_with_an_impossible_time_is_a_bad_request(
+    stripe_client: AsyncTestClient[Litestar], created: int
+) -> None:
+    body = invoice_event("invoice.paid", unique_id("sub"), unique_id("cus"), created)
+
+    response = await deliver(stripe_client, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed-event"

@@ -81,6 +81,7 @@ async def signed_in_admin(project: Project, gateway: Gateway) -> dict[str, str]:
         org_role="org:admin",
         email=f"{user}@example.com",
         personal=False,
+        role_is_authoritative=True,  # as Clerk's webhook would have made them admin
     )
     response = await project.client.post(
         "/api/auth/token", json={"idToken": GOOGLE.id_token(f"{user}@example.com")}

@@ -15,6 +15,7 @@ from contract.addon import load_request, replay
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
 from support.ids import unique_id
 from support.production import addon_production_settings
@@ -60,7 +61,9 @@ def google_jwks() -> Iterator[respx.Route]:
 async def service(
     addon_settings: Settings, gateway: Gateway, google_jwks: respx.Route
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(addon_settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(addon_settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         yield client
 
 

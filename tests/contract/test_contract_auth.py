@@ -13,8 +13,9 @@ from contract.addon import APPS_SCRIPT_USER_AGENT, assert_error_body, load_reque
 from contract.conftest import GOOGLE, AddonSession
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
-from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.accounts import synced_member
+from support.clients import LOOPBACK
 from support.google_id_tokens import OTHER_CLIENT_ID
 from support.ids import unique_id
 
@@ -25,16 +26,7 @@ JSON_HEADERS = {"Content-Type": "application/json", "User-Agent": APPS_SCRIPT_US
 
 async def synced_user_email(gateway: Gateway) -> str:
     """A user Clerk's webhooks synced into a team organization; answers their email."""
-    user = unique_id("user")
-    await token_store.provision_identity(
-        gateway,
-        clerk_user_id=user,
-        clerk_org_id=unique_id("org"),
-        org_role="org:member",
-        email=f"{user}@example.com",
-        personal=False,
-    )
-    return f"{user}@example.com"
+    return (await synced_member(gateway))[2]
 
 
 async def exchange(client: AsyncTestClient[Litestar], id_token: str) -> Any:
@@ -213,7 +205,9 @@ async def test_debug_login_is_refused_outside_local_mode(
     settings = production_settings
     login = load_request("debug_login", userId="user_x", email="x@example.com", orgId="org_x")
 
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await replay(client, login, token=None)
 
     assert_error_body(response, 404)

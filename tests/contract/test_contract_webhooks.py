@@ -21,6 +21,7 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -40,7 +41,9 @@ async def service(
             "stripe_price_pro": "price_pro_contract",
         }
     )
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         yield client
 
 
@@ -83,6 +86,7 @@ async def test_a_stripe_delivery_to_the_original_url_is_applied(
         org_role="org:admin",
         email=None,
         personal=False,
+        role_is_authoritative=True,  # as Clerk's webhook would have made them admin
     )
     org_uuid = str(provisioned.organization_id)
     payload = json.dumps(

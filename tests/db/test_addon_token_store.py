@@ -24,6 +24,7 @@ async def member(gateway: Gateway) -> tuple[str, str, str]:
         org_role="org:admin",
         email=f"{user}@example.com",
         personal=False,
+        role_is_authoritative=True,
     )
     return user, org, f"{user}@example.com"
 

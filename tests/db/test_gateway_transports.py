@@ -27,7 +27,12 @@ async def provision(gateway: Gateway) -> tuple[str, str, Provisioned]:
     user, org = unique_id("user"), unique_id("org")
     result = await gateway.rpc(
         "provision_identity",
-        {"clerk_user_id": user, "clerk_org_id": org, "org_role": "org:admin"},
+        {
+            "clerk_user_id": user,
+            "clerk_org_id": org,
+            "org_role": "org:admin",
+            "role_is_authoritative": True,
+        },
         Provisioned,
     )
     return user, org, result
@@ -72,11 +77,11 @@ async def test_a_member_read_returns_the_actors_own_organization(any_gateway: Ga
 async def test_a_member_read_never_reaches_another_organizations_row(
     any_gateway: Gateway,
 ) -> None:
-    _, victim_key, _ = await provision(any_gateway)
+    victim, victim_key, _ = await provision(any_gateway)
     intruder, intruder_org, _ = await provision(any_gateway)
     victim_policy = await any_gateway.rpc(
         "list_policies",
-        {"actor": actor_of(unique_id("user"), victim_key), "page_limit": 1},
+        {"actor": actor_of(victim, victim_key), "page_limit": 1},
         dict[str, Any],
     )
 

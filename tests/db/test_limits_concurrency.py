@@ -15,10 +15,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from sheetbrain.audit import AuditInput, SheetContext, run_audit
+from sheetbrain.audit import AuditLimits, AuditRequestBody, run_audit
+from sheetbrain.audit.request import survey
 from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import PaymentRequired
-from sheetbrain.formulas import CellInput
 from sheetbrain.review import PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.store.audits import RateLimitRefused, begin_audit, check_rate_limit
 from sheetbrain.store.gateway import Gateway
@@ -149,7 +149,13 @@ async def test_twenty_concurrent_audits_with_five_left_let_exactly_five_through(
            values (%s, to_char(now() at time zone 'UTC', 'YYYY-MM'), 5)""",
         organization_id,
     )
-    request = AuditInput((CellInput("A1", "=SUM(B1:B9)"),), SheetContext(sheet_name="Race"))
+    body = {
+        "sheetContext": {
+            "sheetName": "Race",
+            "formulas": [{"cell": "A1", "formula": "=SUM(B1:B9)"}],
+        }
+    }
+    request = survey(AuditRequestBody.model_validate(body), AuditLimits(10, 100, 10))
 
     async def one_audit() -> str:
         try:

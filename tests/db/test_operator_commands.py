@@ -105,10 +105,8 @@ def test_retention_deletes_exactly_the_archived_audits_past_the_cut_off(
 
     result = run("db", "retention", "--delete-archive-after", "365d")
 
-    assert (result.exit_code, result.output) == (
-        0,
-        "deleted 2 archived audit logs older than 365d\n",
-    )
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "deleted 2 archived audit logs older than 365d"
     assert ids_in(database_url, "audit_logs_archive", org) == {kept}
 
 
@@ -123,11 +121,86 @@ def test_cleanup_deletes_exactly_the_ended_rate_limit_windows(private_database_u
 
     result = run("db", "cleanup")
 
-    assert (result.exit_code, result.output) == (0, "deleted 2 expired rate-limit buckets\n")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "deleted 2 expired rate-limit buckets"
     assert [bool(ids_in(database_url, "rate_limit_buckets", org)) for org in (ended_a, live)] == [
         False,
         True,
     ]
+
+
+def test_cleanup_deletes_ended_sign_in_windows_and_refresh_tokens_expired_a_day_ago(
+    private_database_url: str,
+) -> None:
+    database_url = private_database_url
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """insert into public.sign_in_rate_limits (key, request_count, window_reset_at)
+               values ('ip:203.0.113.1', 3, now() - interval '1 second'),
+                      ('ip:203.0.113.2', 3, now() + interval '30 seconds')"""
+        )
+        user = conn.execute(
+            "select (public.provision_identity('user_ops', 'org_ops') ->> 'user_id')::uuid"
+        ).fetchone()
+        assert user is not None
+        for label, expired_ago in (("long", "2 days"), ("just", "1 hour")):
+            conn.execute(
+                """insert into public.refresh_tokens
+                     (family_id, token_hash, user_id, clerk_org_id, org_role, expires_at)
+                   values (gen_random_uuid(), encode(sha256(%s::bytea), 'hex'), %s,
+                           'org_ops', 'org:member', now() - %s::interval)""",
+                (label.encode(), user[0], expired_ago),
+            )
+
+    result = operator(database_url)("db", "cleanup")
+
+    assert (result.exit_code, result.output.splitlines()[1:]) == (
+        0,
+        [
+            "deleted 1 expired sign-in rate-limit windows",
+            "deleted 1 refresh tokens expired over a day ago",
+        ],
+    )
+
+
+def test_retention_deletes_old_deliveries_events_and_settled_reservations(
+    private_database_url: str,
+) -> None:
+    database_url = private_database_url
+    org = seed_org(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """insert into public.webhook_events (svix_id, event_type, occurred_at, received_at)
+               values ('msg_old', 'user.updated', now(), now() - interval '31 days'),
+                      ('msg_new', 'user.updated', now(), now() - interval '29 days')"""
+        )
+        conn.execute(
+            """insert into public.stripe_events (id, event_type, stripe_created_at, outcome,
+                                                 received_at)
+               values ('evt_old', 'invoice.paid', now(), 'unmatched', now() - interval '31 days')"""
+        )
+        conn.execute(
+            """insert into public.audit_reservations
+                 (organization_id, month_year, status, created_at, settled_at)
+               values (%(org)s, '2030-01', 'confirmed', now() - interval '40 days',
+                       now() - interval '40 days'),
+                      (%(org)s, '2030-01', 'reserved', now() - interval '40 days', null)""",
+            {"org": org.organization_id},
+        )
+
+    result = operator(database_url)("db", "retention", "--delete-records-after", "30d")
+
+    assert (result.exit_code, result.output.splitlines()[1]) == (
+        0,
+        "deleted 1 webhook deliveries, 1 Stripe events and 1 settled audit reservations "
+        "older than 30d",
+    )
+
+
+def test_retention_refuses_to_purge_records_younger_than_a_week(run: Run) -> None:
+    result = run("db", "retention", "--delete-records-after", "3d")
+
+    assert (result.exit_code, result.output) == (1, "error: invalid older_than\n")
 
 
 async def test_stats_json_prints_what_the_api_answers(

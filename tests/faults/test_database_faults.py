@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
+from support.clients import LOOPBACK
 from support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.db
@@ -61,7 +62,7 @@ async def test_a_database_outage_gives_503_and_recovery_needs_no_restart(
 ) -> None:
     app = create_app(local_settings, conninfo=through(proxy, database_url))
 
-    async with AsyncTestClient(app=app) as client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
         before = await client.get("/ready")
         proxy.cut()
         during = await client.get("/ready")
@@ -80,7 +81,7 @@ async def test_connections_killed_while_idle_are_replaced_transparently(
 ) -> None:
     app = create_app(local_settings, conninfo=f"{database_url}?application_name={APPLICATION_NAME}")
 
-    async with AsyncTestClient(app=app) as client:
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
         before = await client.get("/ready")
         killed = terminate_service_connections(database_url)
         after = await client.get("/ready")

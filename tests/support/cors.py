@@ -7,11 +7,14 @@ from litestar.testing import AsyncTestClient
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.clients import LOOPBACK
 
 
 async def preflight(settings: Settings, gateway: Gateway, origin: str) -> dict[str, str]:
     """The response headers the app answers the preflight of `POST /api/audit` with."""
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
         response = await client.options(
             "/api/audit",
             headers={

@@ -1,8 +1,11 @@
-"""Small real documents built in memory: PDFs (hand-written and via pypdf) and DOCX files."""
+"""Small real documents built in memory: PDFs (hand-written and via pypdf) and DOCX files,
+and small ones that cost a reader a lot (a long content stream, a zip bomb)."""
 
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
 
 import docx
 from pypdf import PdfReader, PdfWriter
@@ -19,14 +22,33 @@ def pdf_with_text(*lines: str) -> bytes:
         + " ".join(f"{_pdf_string(line)} Tj T*" for line in lines)
         + " ET"
     )
-    stream = content.encode("latin-1")
+    return _one_page_pdf(content.encode("latin-1"))
+
+
+def slow_pdf(text_operators: int = 350_000) -> bytes:
+    """A few KB of PDF whose page is a Flate-compressed stream of `text_operators` text
+    operators: pypdf spends about 10 s on 350,000 of them."""
+    content = b"BT /F1 12 Tf 72 720 Td " + b"(ab) Tj " * text_operators + b"ET"
+    return _one_page_pdf(zlib.compress(content, 9), b" /Filter /FlateDecode")
+
+
+def pdf_with_pages(count: int) -> bytes:
+    writer = PdfWriter()
+    for _ in range(count):
+        writer.add_blank_page(width=612, height=792)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _one_page_pdf(stream: bytes, stream_filter: bytes = b"") -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
         b" /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Length %d%s >>\nstream\n" % (len(stream), stream_filter) + stream + b"\nendstream",
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -77,4 +99,17 @@ def docx_with(
                 cell.text = value
     buffer = io.BytesIO()
     document.save(buffer)
+    return buffer.getvalue()
+
+
+def docx_bomb(characters: int = 24_000_000) -> bytes:
+    """A .docx of some tens of KB whose one paragraph holds `characters` letters."""
+    original = zipfile.ZipFile(io.BytesIO(docx_with("x")))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
+        for part in original.infolist():
+            data = original.read(part.filename)
+            if part.filename == "word/document.xml":
+                data = data.replace(b"<w:t>x</w:t>", b"<w:t>" + b"a" * characters + b"</w:t>")
+            package.writestr(part.filename, data)
     return buffer.getvalue()

@@ -37,7 +37,8 @@ def seed_org(database_url: str, *, name: str = "Stats Test Org") -> SeededOrg:
     with psycopg.connect(database_url, autocommit=True) as conn:
         for user, role in ((admin, "org:admin"), (member, "org:member")):
             conn.execute(
-                "select public.provision_identity(%s, %s, %s, org_name => %s)",
+                "select public.provision_identity(%s, %s, %s, org_name => %s,"
+                " role_is_authoritative => true)",
                 (user, org, role, name),
             )
         row = conn.execute(

@@ -114,16 +114,30 @@ def test_a_token_secret_without_google_client_ids_is_refused() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "clerk",
-    [CLERK, {"clerk_jwt_key": "-----BEGIN PUBLIC KEY-----..."}],
-    ids=["issuer", "jwt-key"],
+NO_ISSUER = "CLERK_ISSUER must name the Clerk instance whose session tokens are accepted"
+NO_PARTIES = (
+    "CLERK_AUTHORIZED_PARTIES must list the origins allowed to present Clerk session "
+    "tokens (their azp claim) when Clerk is configured"
 )
-def test_clerk_without_authorized_parties_is_refused(clerk: dict[str, str]) -> None:
-    assert refusal(**clerk) == (
-        "configuration error: CLERK_AUTHORIZED_PARTIES must list the origins allowed to "
-        "present Clerk session tokens (their azp claim) when Clerk is configured"
-    )
+
+
+@pytest.mark.parametrize(
+    ("clerk", "problems"),
+    [
+        (CLERK, [NO_PARTIES]),
+        ({"clerk_jwt_key": "-----BEGIN PUBLIC KEY-----..."}, [NO_ISSUER, NO_PARTIES]),
+        (
+            {"clerk_jwks_url": "https://clerk.example.com/.well-known/jwks.json"},
+            [NO_ISSUER, NO_PARTIES],
+        ),
+    ],
+    ids=["issuer", "jwt-key", "jwks-url"],
+)
+def test_clerk_without_its_issuer_and_authorized_parties_is_refused(
+    clerk: dict[str, str], problems: list[str]
+) -> None:
+    # without them any Clerk instance's tokens, issued to any application, would pass
+    assert refusal(**clerk) == "configuration error: " + "; ".join(problems)
 
 
 def test_clerk_with_its_authorized_parties_is_an_identity_source_on_its_own() -> None:
@@ -203,3 +217,15 @@ def test_an_empty_value_in_a_copied_env_file_means_unset(
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
     assert Settings(_env_file=env_file).transport == "embedded"  # type: ignore[call-arg]
+
+
+def test_production_with_clerk_issuer_and_authorized_parties_starts() -> None:
+    configured = settings(
+        mode="production",
+        host="0.0.0.0",
+        database_url="postgresql://db/x",
+        clerk_issuer="https://clerk.example.com",
+        clerk_authorized_parties="https://addon.example.com",
+    )
+
+    assert configured.clerk_authorized_parties == ["https://addon.example.com"]

@@ -8,7 +8,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, SkipValidation
 from litestar.response import Response
 
-from sheetbrain.audit import AuditAnswer, AuditRequestBody, normalise, run_audit
+from sheetbrain.api.raw_body import RawJsonBody
+from sheetbrain.audit import AuditAnswer, AuditLimits, AuditRequestBody, read_request, run_audit
 from sheetbrain.auth.identity import Identity
 from sheetbrain.review import Reviewer, build_reviewer
 from sheetbrain.settings import Settings
@@ -27,18 +28,23 @@ class AuditController(Controller):
     tags = ["audit"]  # noqa: RUF012 - Litestar reads it as a class attribute
     dependencies = {"reviewer": Provide(provide_reviewer, sync_to_thread=False)}  # noqa: RUF012
 
-    @post("/api/audit", status_code=200, operation_id="audit", summary="Audit formulas")
+    @post(
+        "/api/audit",
+        status_code=200,
+        operation_id="audit",
+        summary="Audit formulas",
+        dto=RawJsonBody[AuditRequestBody],
+        return_dto=None,
+    )
     async def audit(
         self,
-        data: JSONBody[AuditRequestBody],
+        data: JSONBody[bytes],
         settings: NamedDependency[Settings],
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         # A Protocol cannot be checked at runtime: the provider's type is the guarantee.
         reviewer: NamedDependency[SkipValidation[Reviewer]],
     ) -> Response[AuditAnswer]:
-        request = normalise(
-            data, max_formulas=settings.max_formulas, max_formula_length=settings.max_formula_length
-        )
-        result = await run_audit(request, identity, gateway, reviewer)
+        limits = AuditLimits(settings.max_formulas, settings.max_formula_length, settings.max_cells)
+        result = await run_audit(await read_request(data, limits), identity, gateway, reviewer)
         return Response(result.answer, headers=dict(result.headers))

@@ -23,6 +23,7 @@ from sheetbrain.auth.tokens import (
     AccessTokens,
     AddonRole,
     CallerProfile,
+    SignInLimits,
     TokenPair,
     addon_role,
     caller_profile,
@@ -175,15 +176,23 @@ class AuthController(Controller):
     )
     async def token(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[TokenRequest],
         gateway: NamedDependency[Gateway],
         access_tokens: NamedDependency[AccessTokens],
         google: NamedDependency[GoogleIdTokens],
+        settings: NamedDependency[Settings],
     ) -> TokenResponse:
+        limits = SignInLimits.from_settings(settings)
+        client_ip = request.client.host if request.client else None
         if data.idToken is not None:
-            pair = await sign_in_with_google(gateway, google, access_tokens, data.idToken)
+            pair = await sign_in_with_google(
+                gateway, google, access_tokens, data.idToken, limits=limits, client_ip=client_ip
+            )
         else:
-            pair = await refresh_session(gateway, access_tokens, str(data.refreshToken))
+            pair = await refresh_session(
+                gateway, access_tokens, data.refreshToken or "", limits=limits, client_ip=client_ip
+            )
         return TokenResponse.of(pair)
 
     @post(

@@ -10,6 +10,7 @@ from litestar.datastructures import State
 
 from sheetbrain.auth.authenticator import Authenticator
 from sheetbrain.auth.identity import Identity
+from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 
@@ -30,3 +31,12 @@ async def provide_identity(request: Request[Any, Any, Any], state: State) -> Ide
     identity = await authenticator.identify(request.headers)
     structlog.contextvars.bind_contextvars(org_id=identity.org_id)
     return identity
+
+
+def provide_document_reader(state: State) -> DocumentReader:
+    """One reader per app, so its cap on concurrent child processes holds per process."""
+    reader: DocumentReader | None = state.get("document_reader")
+    if reader is None:
+        settings: Settings = state.settings
+        reader = state.document_reader = DocumentReader(settings.extraction_timeout_seconds)
+    return reader

@@ -24,8 +24,10 @@ from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import BadRequest, PayloadTooLarge
 from sheetbrain.policies import service
 from sheetbrain.policies.errors import UnsupportedDocument
+from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from sheetbrain.store.policies import IngestOutcome
 
 FILE_PART = "file"
 
@@ -46,6 +48,8 @@ class TextIngest(BaseModel):
 class Ingested(BaseModel):
     success: bool
     created: bool
+    outcome: IngestOutcome
+    message: str | None = None
     policyId: UUID
     policy: PolicyView
     chunks: int
@@ -68,9 +72,10 @@ class IngestController(Controller):
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         settings: NamedDependency[Settings],
+        document_reader: NamedDependency[DocumentReader],
     ) -> Ingested:
         async with service.ingestion_attempt(
-            gateway, identity, settings.max_upload_bytes
+            gateway, identity, settings.max_upload_bytes, document_reader
         ) as attempt:
             result = await attempt.ingest(_text_document(data))
         return _answer(result)
@@ -87,9 +92,10 @@ class IngestController(Controller):
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         settings: NamedDependency[Settings],
+        document_reader: NamedDependency[DocumentReader],
     ) -> Ingested:
         async with service.ingestion_attempt(
-            gateway, identity, settings.max_upload_bytes
+            gateway, identity, settings.max_upload_bytes, document_reader
         ) as attempt:
             attempt.document_size = request.content_length  # until the file itself is read
             result = await attempt.ingest(await _uploaded_document(request))
@@ -100,6 +106,8 @@ def _answer(result: service.IngestResult) -> Ingested:
     return Ingested(
         success=True,
         created=result.created,
+        outcome=result.outcome,
+        message=result.message,
         policyId=result.policy.id,
         policy=PolicyView.of(result.policy),
         chunks=result.chunks,

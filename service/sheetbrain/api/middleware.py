@@ -1,4 +1,5 @@
-"""Request context: a request id on every log line and response, one access log line."""
+"""Request context: a request id on every log line and response, one access log line;
+and, in local mode, the loopback-only Host check."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from sheetbrain.errors import BadRequest
 from sheetbrain.log import get_logger
+from sheetbrain.settings import is_loopback
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A Host header: a name or IPv4 address, or a bracketed IPv6 address; an optional port.
+_HOST = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[^:\[\]]+)(?::[0-9]{1,5})?")
 _log = get_logger("sheetbrain.access")
 
 
@@ -51,6 +56,39 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             structlog.contextvars.clear_contextvars()
 
     return middleware
+
+
+class HostNotAllowed(BadRequest):
+    code = "host-not-allowed"
+
+
+def loopback_host_middleware(app: ASGIApp) -> ASGIApp:
+    """Local mode trusts identity headers from whoever reaches it, so it must be reached
+    as a loopback host: a web page whose own domain was rebound to 127.0.0.1 (DNS
+    rebinding) sends its domain as Host, and is refused here."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and not _is_loopback_host(_header(scope, b"host")):
+            raise HostNotAllowed(
+                "Local mode answers only requests to 127.0.0.1, localhost or [::1]."
+            )
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def _is_loopback_host(host: str | None) -> bool:
+    """`127.0.0.1`, `localhost`, `[::1]` (any case), each with an optional port."""
+    match = _HOST.fullmatch((host or "").lower())
+    return match is not None and is_loopback(match["name"].strip("[]"))
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == wanted:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

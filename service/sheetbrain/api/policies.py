@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sheetbrain.auth.identity import Identity
 from sheetbrain.policies import service
+from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from sheetbrain.store.policies import PolicyRow
@@ -130,9 +131,14 @@ class PoliciesController(Controller):
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         settings: NamedDependency[Settings],
+        document_reader: NamedDependency[DocumentReader],
     ) -> Response[PolicyView]:
         result = await service.create_policy(
-            gateway, identity, **data.model_dump(), max_upload_bytes=settings.max_upload_bytes
+            gateway,
+            identity,
+            **data.model_dump(),
+            max_upload_bytes=settings.max_upload_bytes,
+            reader=document_reader,
         )
         return Response(PolicyView.of(result.policy), status_code=201 if result.created else 200)
 

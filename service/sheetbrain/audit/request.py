@@ -6,6 +6,11 @@
 4. standalone:      {"sheetContext": {"sheetName", "formulas": [{"cell", "formula", "value"}]}}
 
 Grids are row-major from the range's top-left cell; "" means "no formula here".
+
+Reading a request is two steps, so that admission (rate limit, quota) comes before the
+expensive one: `survey` decodes, validates and checks the limits, counting every cell
+sent (values too) and collecting only the formulas; `AuditRequest.normalised()` then
+builds every cell, once the audit is admitted.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import anyio.to_thread
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sheetbrain.errors import PayloadTooLarge, Unprocessable
+from sheetbrain.errors import BadRequest, PayloadTooLarge, Unprocessable
 from sheetbrain.formulas import CellInput
 from sheetbrain.formulas.references import format_address, parse_address
 
@@ -35,6 +42,8 @@ _CONTEXT_TEXT_LIMIT = 500
 _STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
 _FUNCTION_NAME = re.compile(r"\b([A-Za-z][A-Za-z0-9_.]*)\s*\(")
 _MAX_QUERY_FUNCTIONS = 40
+# Below this size a body is read faster than a thread hand-off.
+THREAD_THRESHOLD_BYTES = 64 * 1024
 
 
 class TooManyFormulas(PayloadTooLarge):
@@ -47,6 +56,18 @@ class FormulaTooLong(Unprocessable):
 
 class NoFormulas(Unprocessable):
     code = "no-formulas"
+
+
+class TooManyCells(PayloadTooLarge):
+    code = "too-many-cells"
+
+
+@dataclass(frozen=True)
+class AuditLimits:
+    max_formulas: int
+    max_formula_length: int
+    # Every cell sent counts, values too: they all become work for the engine.
+    max_cells: int
 
 
 class _Body(BaseModel):
@@ -122,11 +143,21 @@ class AuditInput:
     def formula_indices(self) -> tuple[int, ...]:
         return tuple(i for i, cell in enumerate(self.cells) if _is_formula(cell.formula))
 
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """A request within the limits, before its cells are built: what admission needs."""
+
+    body: AuditRequestBody
+    context: SheetContext
+    formula_cells: tuple[CellInput, ...]
+    cells_sent: int
+
     def retrieval_query(self) -> str:
         """Function names used by the formulas, then the sheet description: what policy
         retrieval searches for."""
         names: dict[str, None] = {}
-        for formula in {cell.formula for cell in self.cells if _is_formula(cell.formula)}:
+        for formula in {cell.formula for cell in self.formula_cells}:
             for match in _FUNCTION_NAME.finditer(_STRING_LITERAL.sub('""', formula or "")):
                 names.setdefault(match.group(1).upper())
                 if len(names) >= _MAX_QUERY_FUNCTIONS:
@@ -143,31 +174,96 @@ class AuditInput:
         ]
         return " ".join(words)[:_CONTEXT_TEXT_LIMIT]
 
+    def normalised(self) -> AuditInput:
+        """Every cell, formulas and values: the expensive step, after admission."""
+        cells = tuple(_cells(_layers(self.body), self.context.range))
+        return AuditInput(cells=cells, context=self.context)
 
-def normalise(body: AuditRequestBody, *, max_formulas: int, max_formula_length: int) -> AuditInput:
-    """One `AuditInput` from any request shape; 413/422 problems when over the limits."""
-    layers = [layer for layer in (body.sheet_context, body.context, body) if layer is not None]
+
+async def read_request(raw: bytes, limits: AuditLimits) -> AuditRequest:
+    """`parse_request`, in a worker thread when the body is large."""
+    if len(raw) < THREAD_THRESHOLD_BYTES:
+        return parse_request(raw, limits)
+    return await anyio.to_thread.run_sync(parse_request, raw, limits)
+
+
+def parse_request(raw: bytes, limits: AuditLimits) -> AuditRequest:
+    """Decode and validate a JSON body, then `survey` it; 400 when it is not a request."""
+    try:
+        decoded = msgspec.json.decode(raw)
+    except RecursionError as exc:
+        raise BadRequest("The JSON body is nested too deeply.") from exc
+    except msgspec.DecodeError as exc:
+        raise BadRequest("The body is not valid JSON.") from exc
+    try:
+        body = AuditRequestBody.model_validate(decoded)
+    except ValidationError as exc:
+        errors = [
+            {"key": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+            for error in exc.errors(include_input=False, include_url=False)
+        ]
+        raise BadRequest(
+            "The request body is not an audit request.", extra={"errors": errors}
+        ) from exc
+    return survey(body, limits)
+
+
+def survey(body: AuditRequestBody, limits: AuditLimits) -> AuditRequest:
+    """The request's context and formulas, or a 413/422 problem when over the limits;
+    costs a pass over the body, not the building of every cell."""
+    layers = _layers(body)
+    sent = _cells_sent(layers)
+    if sent > limits.max_cells:
+        raise TooManyCells(
+            f"{sent} cells exceed the limit of {limits.max_cells} per audit (values count "
+            "too); split the range into several audits.",
+            extra={"limit": limits.max_cells, "cells": sent},
+        )
     context = SheetContext(**{name: _context_text(layers, name) for name in _CONTEXT_FIELDS})
-    cells = tuple(_cells(layers, context.range))
-    formula_count = sum(1 for cell in cells if _is_formula(cell.formula))
-    if formula_count == 0:
+    formula_cells = tuple(_cells(layers, context.range, formulas_only=True))
+    _check_formulas(formula_cells, limits)
+    return AuditRequest(body, context, formula_cells, sent)
+
+
+def normalise(body: AuditRequestBody, limits: AuditLimits) -> AuditInput:
+    """One `AuditInput` from any request shape; 413/422 problems when over the limits."""
+    return survey(body, limits).normalised()
+
+
+def _layers(body: AuditRequestBody) -> list[ContextBody]:
+    return [layer for layer in (body.sheet_context, body.context, body) if layer is not None]
+
+
+def _cells_sent(layers: Sequence[ContextBody]) -> int:
+    """Every entry in a cell position of every layer: what the body makes the audit read."""
+    sent = 0
+    for layer in layers:
+        for grid in (layer.data.formulas, layer.data.values) if layer.data else ():
+            sent += sum(len(row) for row in grid or ())
+        for item in layer.formulas or ():
+            sent += len(item) if isinstance(item, list) else 1
+    return sent
+
+
+def _check_formulas(formula_cells: Sequence[CellInput], limits: AuditLimits) -> None:
+    if not formula_cells:
         raise NoFormulas("The request has no formulas to audit (formulas start with '=').")
-    if formula_count > max_formulas:
+    if len(formula_cells) > limits.max_formulas:
         raise TooManyFormulas(
-            f"{formula_count} formulas exceed the limit of {max_formulas} per audit; "
-            "split the range into several audits.",
-            extra={"limit": max_formulas, "formulas": formula_count},
+            f"{len(formula_cells)} formulas exceed the limit of {limits.max_formulas} per "
+            "audit; split the range into several audits.",
+            extra={"limit": limits.max_formulas, "formulas": len(formula_cells)},
         )
     too_long = next(
-        (cell for cell in cells if cell.formula and len(cell.formula) > max_formula_length), None
+        (cell for cell in formula_cells if len(cell.formula or "") > limits.max_formula_length),
+        None,
     )
     if too_long is not None:
         where = f" in {too_long.address}" if too_long.address else ""
         raise FormulaTooLong(
-            f"A formula{where} is longer than {max_formula_length} characters.",
-            extra={"limit": max_formula_length, "cell": too_long.address},
+            f"A formula{where} is longer than {limits.max_formula_length} characters.",
+            extra={"limit": limits.max_formula_length, "cell": too_long.address},
         )
-    return AuditInput(cells=cells, context=context)
 
 
 def _context_text(layers: Sequence[ContextBody], name: str) -> str | None:
@@ -178,12 +274,18 @@ def _context_text(layers: Sequence[ContextBody], name: str) -> str | None:
     return None
 
 
-def _cells(layers: Sequence[ContextBody], range_text: str | None) -> Iterator[CellInput]:
-    """The first layer that carries cells decides (sheetContext, then context, then top)."""
+def _cells(
+    layers: Sequence[ContextBody], range_text: str | None, *, formulas_only: bool = False
+) -> Iterator[CellInput]:
+    """The first layer that carries cells decides (sheetContext, then context, then top);
+    `formulas_only` skips the value cells (and the work of building them)."""
     for layer in layers:
         if layer.formulas and isinstance(layer.formulas[0], CellEntry):
+            entries = (entry for entry in layer.formulas if isinstance(entry, CellEntry))
             yield from (
-                _entry_cell(entry) for entry in layer.formulas if isinstance(entry, CellEntry)
+                _entry_cell(entry)
+                for entry in entries
+                if not formulas_only or _is_formula(entry.formula)
             )
             return
     for layer in layers:
@@ -192,11 +294,12 @@ def _cells(layers: Sequence[ContextBody], range_text: str | None) -> Iterator[Ce
             grid = [row for row in layer.formulas if isinstance(row, list)]
         values = layer.data.values if layer.data and layer.data.values else None
         if grid is not None or values is not None:
-            yield from _grid_cells(range_text, grid or [], values or [])
+            yield from _grid_cells(range_text, grid or [], [] if formulas_only else values or [])
             return
     for layer in layers:
         if layer.formulas and all(isinstance(item, str) for item in layer.formulas):
-            yield from _listed_cells([str(item) for item in layer.formulas], range_text)
+            listed = _listed_cells([str(item) for item in layer.formulas], range_text)
+            yield from (cell for cell in listed if not formulas_only or cell.formula)
             return
 
 

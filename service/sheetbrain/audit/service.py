@@ -2,12 +2,15 @@
 
     begin_audit   provision the caller, admit the request (rate limit), reserve one audit
                   of the monthly quota, load the policies and the retrieved policy chunks
+    (cells)       every cell of the surveyed request built (off the loop when large): only
+                  once admitted, so a refused request costs no more than its survey
     (engine)      the deterministic rules, once per unique R1C1 shape
     (reviewer)    Claude, sent each unique shape once with the policies
     finish_audit  audit_logs row + confirmation of the reserved audit
 
-If anything fails between the two, `release_audit` gives the reserved audit back
-instead, so a failed audit is never billed.
+If anything fails between the two, or `finish_audit` itself fails, `release_audit`
+gives the reserved audit back instead, so a failed audit is never billed and never
+holds the quota.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from sheetbrain.audit.answer import (
 )
 from sheetbrain.audit.limits import quota_exceeded, quota_out, rate_limit_headers, rate_limited
 from sheetbrain.audit.policy_rules import rules_from_policies
-from sheetbrain.audit.request import AuditInput
+from sheetbrain.audit.request import AuditRequest
 from sheetbrain.auth.identity import Identity
 from sheetbrain.formulas import AuditReport, Shape, audit
 from sheetbrain.log import get_logger
@@ -61,7 +64,7 @@ class AuditResult:
 
 
 async def run_audit(
-    request: AuditInput, identity: Identity, gateway: Gateway, reviewer: Reviewer
+    request: AuditRequest, identity: Identity, gateway: Gateway, reviewer: Reviewer
 ) -> AuditResult:
     started = time.perf_counter()
     try:
@@ -79,9 +82,11 @@ async def run_audit(
         raise quota_exceeded(refusal) from refusal
 
     try:
+        audit_input = await _off_loop(request, request.normalised)
         rules = rules_from_policies(begun.policies)
         report = await _off_loop(
-            request, partial(audit, request.cells, rules.config, sheet=request.context.sheet_name)
+            request,
+            partial(audit, audit_input.cells, rules.config, sheet=audit_input.context.sheet_name),
         )
         shapes = shape_ids(report)
         review = await reviewer.review(
@@ -90,16 +95,18 @@ async def run_audit(
             request.context.as_review_context(),
         )
         assessment = await _off_loop(
-            request, partial(assess, request, report, shapes, review, rules.policy_by_rule)
+            request, partial(assess, audit_input, report, shapes, review, rules.policy_by_rule)
+        )
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        # A failed finish_audit (the database went away after the engine ran) must not
+        # hold the reservation for 15 minutes: the next audit would get 402 meanwhile.
+        finished = await store.finish_audit(
+            gateway, begun.reservation_id, _log_entry(begun, assessment, review, duration_ms)
         )
     except BaseException:
         await _release(gateway, begun.reservation_id)
         raise
 
-    duration_ms = round((time.perf_counter() - started) * 1000)
-    finished = await store.finish_audit(
-        gateway, begun.reservation_id, _log_entry(begun, assessment, review, duration_ms)
-    )
     answer = AuditAnswer(
         results=assessment.results,
         findings=assessment.findings,
@@ -151,10 +158,10 @@ def policies_for_review(begun: AuditBegun) -> list[PolicyForReview]:
     return policies
 
 
-async def _off_loop(request: AuditInput, work: Callable[[], T]) -> T:
+async def _off_loop(request: AuditRequest, work: Callable[[], T]) -> T:
     """CPU-bound work on a large sheet runs in a worker thread, so the event loop keeps
     serving other requests; a small sheet is done faster than a thread hand-off."""
-    if len(request.cells) < THREAD_THRESHOLD_CELLS:
+    if request.cells_sent < THREAD_THRESHOLD_CELLS:
         return work()
     return await anyio.to_thread.run_sync(work)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from svix.webhooks import Webhook, WebhookVerificationError
@@ -40,6 +40,10 @@ SYNCED_EVENTS = USER_EVENTS | ORGANIZATION_EVENTS | MEMBERSHIP_EVENTS
 
 _log = get_logger("sheetbrain.webhooks")
 
+# Clerk times are milliseconds since the epoch; one beyond what a datetime holds (year
+# 9999) is a malformed event, not a server fault.
+EpochMillis = Annotated[int, Field(ge=0, le=253_402_300_799_999)]
+
 
 class _ClerkModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -48,7 +52,7 @@ class _ClerkModel(BaseModel):
 class ClerkEnvelope(_ClerkModel):
     type: str
     data: dict[str, Any]
-    timestamp: int | None = None  # ms since the epoch
+    timestamp: EpochMillis | None = None
 
 
 class ClerkEmailAddress(_ClerkModel):
@@ -62,7 +66,7 @@ class ClerkUser(_ClerkModel):
     last_name: str | None = None
     email_addresses: list[ClerkEmailAddress] = Field(default_factory=list)
     primary_email_address_id: str | None = None
-    updated_at: int | None = None
+    updated_at: EpochMillis | None = None
 
     @property
     def primary_email(self) -> str | None:
@@ -74,7 +78,7 @@ class ClerkOrganization(_ClerkModel):
     id: str
     name: str | None = None
     slug: str | None = None
-    updated_at: int | None = None
+    updated_at: EpochMillis | None = None
 
 
 class ClerkPublicUserData(_ClerkModel):
@@ -88,7 +92,7 @@ class ClerkMembership(_ClerkModel):
     role: str | None = None
     organization: ClerkOrganization
     public_user_data: ClerkPublicUserData
-    updated_at: int | None = None
+    updated_at: EpochMillis | None = None
 
 
 class ClerkDeletedObject(_ClerkModel):

@@ -4,9 +4,11 @@ An Apps Script add-on gets an OpenID Connect ID token for its user from
 `ScriptApp.getIdentityToken()` (manifest scopes `openid` and `email`). We verify it
 offline: RS256 only, signed by a key from Google's JWKS (fetched with httpx, kept for
 the `max-age` Google sends, fetched again when a token names an unknown key id, at most
-once per `min_refresh_seconds`), `aud` one of our OAuth client ids, `iss` Google's, not
-expired, and the email verified by Google. The verified email then names the user
-synced from Clerk; nobody else gets a token.
+once per `min_refresh_seconds`), `aud` one of our OAuth client ids (and, when `aud`
+lists several audiences, `azp` one of ours too, as OpenID Connect Core 3.1.3.7 asks:
+otherwise a token Google issued to another application that merely includes us would
+do), `iss` Google's, not expired, and the email verified by Google. The verified email
+then names the user synced from Clerk; nobody else gets a token.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from sheetbrain.auth.authenticator import unauthorized
-from sheetbrain.auth.tokens import AccessTokens, TokenPair, identity_of, start_session
+from sheetbrain.auth.tokens import (
+    AccessTokens,
+    SignInLimits,
+    TokenPair,
+    admit_sign_in,
+    identity_of,
+    start_session,
+)
 from sheetbrain.errors import Forbidden, NotConfigured, ServiceUnavailable
 from sheetbrain.log import get_logger
 from sheetbrain.settings import Settings
@@ -138,6 +147,10 @@ class GoogleIdTokens:
         if not isinstance(kid, str) or not kid:
             raise unauthorized("The Google ID token names no signing key.")
         claims = self._decode(id_token, await self.keys.key_for(kid))
+        audience = claims["aud"]
+        several = isinstance(audience, list) and len(audience) > 1
+        if several and claims.get("azp") not in self.client_ids:
+            raise unauthorized("The Google ID token was issued for another application.")
         return _account(claims)
 
     def _decode(self, id_token: str, key: RSAPublicKey) -> dict[str, Any]:
@@ -175,10 +188,19 @@ def _account(claims: Mapping[str, Any]) -> GoogleAccount:
 
 
 async def sign_in_with_google(
-    gateway: Gateway, google: GoogleIdTokens, tokens: AccessTokens, id_token: str
+    gateway: Gateway,
+    google: GoogleIdTokens,
+    tokens: AccessTokens,
+    id_token: str,
+    *,
+    limits: SignInLimits,
+    client_ip: str | None,
 ) -> TokenPair:
     """Tokens for the SheetBrain user whose email the Google ID token proves."""
     google_account = await google.verify(id_token)
+    await admit_sign_in(
+        gateway, limits, client_ip=client_ip, account=f"google:{google_account.subject}"
+    )
     account = await token_store.find_user_by_email(gateway, google_account.email)
     if account is None:
         raise Forbidden(

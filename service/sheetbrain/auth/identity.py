@@ -37,4 +37,17 @@ class Identity:
 
     @property
     def is_admin(self) -> bool:
+        """What the credential claims. A token's claim may be stale (Clerk removed or
+        demoted the member since): the database's stored role decides admin actions."""
         return self.org_role == ADMIN_ROLE
+
+    @property
+    def role_is_authoritative(self) -> bool:
+        """Whether the database should take `org_role` as the membership's role.
+
+        Only local mode's identity headers are: there the developer is the authority.
+        A token's role is a claim that may predate Clerk's last word, so the database
+        keeps the role Clerk set and gives a membership Clerk never mentioned the
+        least privilege."""
+        return self.source == "local"
+

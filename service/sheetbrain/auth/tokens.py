@@ -13,6 +13,9 @@ token keeps working until it expires.
 Refresh tokens are random strings; the database keeps only their sha256, rotates them
 on every use and revokes the whole family when a spent one comes back
 (`rotate_refresh_token`).
+
+Every exchange (`/api/auth/token`) is counted per client address and, for a Google
+sign-in, per Google account, in Postgres (`check_sign_in_rate_limit`): 429 beyond.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import jwt
 
 from sheetbrain.auth.authenticator import unauthorized
 from sheetbrain.auth.identity import ADMIN_ROLE, MEMBER_ROLE, Identity, normalise_role
-from sheetbrain.errors import NotConfigured
+from sheetbrain.errors import NotConfigured, RateLimited
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
@@ -161,6 +164,40 @@ def build_sheetbrain_verifier(settings: Settings) -> SheetBrainTokenVerifier | N
     return SheetBrainTokenVerifier(AccessTokens.from_settings(settings))
 
 
+@dataclass(frozen=True)
+class SignInLimits:
+    """Token exchanges per minute, per client address and per signing-in account."""
+
+    per_ip: int
+    per_account: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignInLimits:
+        return cls(settings.sign_ins_per_minute_per_ip, settings.sign_ins_per_minute_per_account)
+
+
+async def admit_sign_in(
+    gateway: Gateway, limits: SignInLimits, *, client_ip: str | None, account: str | None
+) -> None:
+    """Count one token exchange; a 429 with Retry-After when the address or the account
+    has used its minute."""
+    try:
+        await token_store.check_sign_in_rate_limit(
+            gateway,
+            ip=client_ip,
+            subject=account,
+            ip_limit=limits.per_ip,
+            subject_limit=limits.per_account,
+        )
+    except token_store.SignInRateLimited as refusal:
+        whom = "from this address" if refusal.scope == "ip" else "for this account"
+        raise RateLimited(
+            f"Too many sign-in requests {whom}; retry in {refusal.retry_after} s.",
+            headers={"Retry-After": str(refusal.retry_after)},
+            extra={"retryAfter": refusal.retry_after},
+        ) from refusal
+
+
 def hash_refresh_token(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
 
@@ -213,8 +250,16 @@ _REFUSALS: dict[str, str] = {
 }
 
 
-async def refresh_session(gateway: Gateway, tokens: AccessTokens, refresh_token: str) -> TokenPair:
+async def refresh_session(
+    gateway: Gateway,
+    tokens: AccessTokens,
+    refresh_token: str,
+    *,
+    limits: SignInLimits,
+    client_ip: str | None,
+) -> TokenPair:
     """Spends the refresh token for its successor and a new access token."""
+    await admit_sign_in(gateway, limits, client_ip=client_ip, account=None)
     successor = _new_refresh_token()
     rotation = await token_store.rotate_refresh_token(
         gateway,
@@ -259,6 +304,7 @@ async def local_sign_in(gateway: Gateway, tokens: AccessTokens, identity: Identi
         org_role=identity.org_role,
         email=identity.email,
         personal=identity.personal,
+        role_is_authoritative=identity.role_is_authoritative,
     )
     return await start_session(gateway, tokens, identity)
 

@@ -1,14 +1,17 @@
 """What a member sees of billing, and what an admin may change.
 
-Every refusal (not an admin, unknown plan, billing not configured) is decided before
-the database is touched, so a refused request writes nothing.
+Refusals the request alone decides (a token that does not even claim admin, an unknown
+plan, billing not configured) come before the database is touched, so they write
+nothing. The admin check that counts is against the caller's STORED role, which the
+billing overview returns: a token's role claim may predate Clerk removing or demoting
+the member.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.auth.identity import ADMIN_ROLE, Identity
 from sheetbrain.billing.errors import (
     BillingNotConfigured,
     NoStripeCustomer,
@@ -48,7 +51,8 @@ async def change_plan(
 ) -> BillingOverview | CheckoutStarted:
     """Free: switch now (a paid Stripe subscription ends with its period).
     Paid: a Checkout URL; the webhook applies the plan once Stripe confirms payment."""
-    _require_admin(identity, "change the plan")
+    action = "change the plan"
+    _require_admin(identity.org_role, action)
     if plan == FREE_PLAN:
         return await _downgrade_to_free(gateway, stripe_gateway, identity)
     prices = stripe_prices(settings)
@@ -57,7 +61,7 @@ async def change_plan(
     price_id = prices[plan]
     if stripe_gateway is None or price_id is None:
         raise BillingNotConfigured(f"Paid plans need Stripe; the {plan} plan is not configured.")
-    record = await store.billing_overview(gateway, identity)
+    record = await _admin_record(gateway, identity, action)
     if record.subscription.live_stripe_subscription_id is not None:
         raise SubscriptionExists(
             "This organization already has a paid subscription; "
@@ -85,8 +89,9 @@ async def open_portal(
     identity: Identity,
 ) -> PortalSession:
     """A Stripe customer-portal session (payment method, invoices, plan, cancellation)."""
-    _require_admin(identity, "manage billing")
-    record = await store.billing_overview(gateway, identity)
+    action = "manage billing"
+    _require_admin(identity.org_role, action)
+    record = await _admin_record(gateway, identity, action)
     customer_id = record.subscription.stripe_customer_id
     if customer_id is None:
         raise NoStripeCustomer(
@@ -103,21 +108,30 @@ async def open_portal(
 async def _downgrade_to_free(
     gateway: Gateway, stripe_gateway: StripeGateway | None, identity: Identity
 ) -> BillingOverview:
-    record = await store.billing_overview(gateway, identity)
+    record = await _admin_record(gateway, identity, "change the plan")
     subscription_id = record.subscription.live_stripe_subscription_id
     if subscription_id is None:
-        return summarise(await store.downgrade_to_free(gateway, identity, None))
+        return summarise(await store.downgrade_to_free(gateway, record, identity, None))
     if stripe_gateway is None:
         raise BillingNotConfigured(
             "This organization pays through Stripe, which is not configured; "
             "cannot cancel the subscription."
         )
     ends_at = await stripe_gateway.cancel_at_period_end(subscription_id)
-    return summarise(await store.downgrade_to_free(gateway, identity, ends_at))
+    return summarise(await store.downgrade_to_free(gateway, record, identity, ends_at))
 
 
-def _require_admin(identity: Identity, action: str) -> None:
-    if not identity.is_admin:
+async def _admin_record(
+    gateway: Gateway, identity: Identity, action: str
+) -> store.CallerBillingRecord:
+    """The billing record, once the caller's stored role proves them an admin."""
+    record = await store.billing_overview(gateway, identity)
+    _require_admin(record.role, action)
+    return record
+
+
+def _require_admin(role: str, action: str) -> None:
+    if role != ADMIN_ROLE:
         raise Forbidden(f"Only organization admins can {action}.")
 
 

@@ -9,11 +9,11 @@ lock, whether the event is new, a replay, or older than what it already knows.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 import stripe
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from sheetbrain.billing.errors import BillingNotConfigured, InvalidSignature, MalformedEvent
 from sheetbrain.billing.plans import FREE_PLAN, plan_for_price, stripe_prices
@@ -38,6 +38,10 @@ _PAID_CHECKOUT = ("paid", "no_payment_required")
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
+# Stripe times are Unix seconds; one outside what a datetime holds (year 1970 to 9999)
+# is malformed, not a server fault.
+EpochSeconds = Annotated[int, Field(ge=0, le=253_402_300_799)]
+
 
 class WebhookReceipt(BaseModel):
     received: bool = True
@@ -51,7 +55,7 @@ class _EventData(BaseModel):
 class StripeEvent(BaseModel):
     id: str
     type: str
-    created: int
+    created: EpochSeconds
     data: _EventData
 
 
@@ -69,8 +73,8 @@ class _Price(BaseModel):
 
 class _SubscriptionItem(BaseModel):
     price: _Price
-    current_period_start: int | None = None
-    current_period_end: int | None = None
+    current_period_start: EpochSeconds | None = None
+    current_period_end: EpochSeconds | None = None
 
 
 class _SubscriptionItems(BaseModel):
@@ -81,10 +85,10 @@ class _Subscription(BaseModel):
     id: str
     customer: str
     status: SubscriptionStatus
-    cancel_at: int | None = None
+    cancel_at: EpochSeconds | None = None
     # API versions before 2025-03-31 carry the period here, later ones on each item.
-    current_period_start: int | None = None
-    current_period_end: int | None = None
+    current_period_start: EpochSeconds | None = None
+    current_period_end: EpochSeconds | None = None
     items: _SubscriptionItems = _SubscriptionItems()
     metadata: dict[str, str] = {}
 

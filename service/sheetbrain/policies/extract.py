@@ -3,12 +3,20 @@
 The type is decided by the bytes first (magic numbers), then the file name; the
 declared Content-Type is ignored: the add-on labels every upload `application/pdf`,
 including plain text.
+
+A small upload can hide a lot of work: a PDF page whose compressed content stream
+expands to megabytes, or a .docx whose XML compresses a thousandfold. So the text is
+capped (MAX_TEXT_CHARACTERS), so are a PDF's pages, and a .docx package is refused
+before it is parsed when a part would decompress beyond MAX_PART_BYTES or
+MAX_COMPRESSION_RATIO times its compressed size. Time and memory are bounded by
+running this module in a child process (`policies/worker.py`).
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from enum import StrEnum
 
 import docx
@@ -20,6 +28,9 @@ from pypdf.errors import FileNotDecryptedError
 from sheetbrain.policies.errors import (
     CorruptDocument,
     EncryptedDocument,
+    ExpandsTooMuch,
+    TextTooLong,
+    TooManyPages,
     UnsupportedDocument,
 )
 
@@ -35,6 +46,18 @@ TEXT_SUFFIXES = frozenset({"", ".txt", ".text", ".md", ".markdown"})
 # Text sent under these names is still text (the add-on names pasted text `*.pdf`).
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".docx"}
 SUPPORTED_TYPES = ".txt, .md, .pdf and .docx"
+
+# About 1,000 pages of prose: more than any policy, and cheap to normalise and chunk.
+MAX_TEXT_CHARACTERS = 2_000_000
+MAX_PDF_PAGES = 1_000
+# A .docx is a zip package. Real ones: document.xml of a few MiB, XML compressing
+# 5-20 times; a part over these limits is refused before it is decompressed.
+MAX_PACKAGE_PARTS = 1_000
+MAX_PART_BYTES = 20 * 1024 * 1024
+MAX_PACKAGE_BYTES = 64 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+# Below this size a part cannot hurt, however well it compresses.
+RATIO_CHECKED_ABOVE_BYTES = 1024 * 1024
 _ENCRYPTED_PDF = "The PDF is password-protected; upload an unprotected copy."
 
 
@@ -87,6 +110,21 @@ def extract_text(data: bytes, kind: DocumentKind, filename: str | None = None) -
     return text
 
 
+def capped_text(blocks: Iterable[str], separator: str = "") -> str:
+    """The blocks joined, read only until they pass MAX_TEXT_CHARACTERS (TextTooLong)."""
+    kept: list[str] = []
+    length = 0
+    for block in blocks:
+        length += len(block) + (len(separator) if kept else 0)
+        if length > MAX_TEXT_CHARACTERS:
+            raise TextTooLong(
+                f"The document holds more than {MAX_TEXT_CHARACTERS:,} characters of text; "
+                "split it into several policies."
+            )
+        kept.append(block)
+    return separator.join(kept)
+
+
 def decode_text(data: bytes, suffix: str) -> str | None:
     """UTF-8 text (BOM allowed); Windows-1252 for files named as text; None for binary."""
     if b"\x00" in data:
@@ -122,8 +160,12 @@ def _pdf_text(data: bytes) -> str:
         # Owner-password PDFs (printing/copy restrictions only) open with an empty password.
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise EncryptedDocument(_ENCRYPTED_PDF)
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
-    except EncryptedDocument:
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise TooManyPages(
+                f"The PDF has {len(reader.pages):,} pages; at most {MAX_PDF_PAGES:,} are read."
+            )
+        return capped_text((page.extract_text() or "" for page in reader.pages), "\n\n")
+    except (EncryptedDocument, TooManyPages, TextTooLong, MemoryError):
         raise
     except FileNotDecryptedError as exc:
         raise EncryptedDocument(_ENCRYPTED_PDF) from exc
@@ -133,13 +175,42 @@ def _pdf_text(data: bytes) -> str:
 
 
 def _docx_text(data: bytes) -> str:
+    check_package(data)
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = [_docx_block(item) for item in document.iter_inner_content()]
+        blocks = (_docx_block(item) for item in document.iter_inner_content())
+        return capped_text((block for block in blocks if block), "\n\n")
+    except (TextTooLong, MemoryError):
+        raise
     except Exception as exc:
         # python-docx raises KeyError, ValueError, lxml errors... on a damaged package.
         raise CorruptDocument("The .docx file is damaged and cannot be read.") from exc
-    return "\n\n".join(block for block in blocks if block)
+
+
+def check_package(data: bytes) -> None:
+    """Refuses a zip package that would decompress too far, judged by its central
+    directory alone (zipfile never yields more than a part's declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            parts = package.infolist()
+    except zipfile.BadZipFile as exc:
+        raise CorruptDocument("The .docx file is damaged and cannot be read.") from exc
+    if len(parts) > MAX_PACKAGE_PARTS:
+        raise ExpandsTooMuch(f"The .docx package has more than {MAX_PACKAGE_PARTS:,} parts.")
+    for part in parts:
+        if part.file_size > MAX_PART_BYTES or (
+            part.file_size > RATIO_CHECKED_ABOVE_BYTES
+            and part.file_size > MAX_COMPRESSION_RATIO * max(part.compress_size, 1)
+        ):
+            raise ExpandsTooMuch(
+                f"A part of the .docx ({part.compress_size:,} bytes) expands to "
+                f"{part.file_size:,} bytes; at most {MAX_PART_BYTES:,} bytes, and "
+                f"{MAX_COMPRESSION_RATIO} times its compressed size, are read."
+            )
+    if sum(part.file_size for part in parts) > MAX_PACKAGE_BYTES:
+        raise ExpandsTooMuch(
+            f"The .docx expands to more than {MAX_PACKAGE_BYTES:,} bytes when opened."
+        )
 
 
 def _docx_block(item: Paragraph | Table) -> str:

@@ -1,10 +1,18 @@
 """The policy use cases: ingest a document, list/read/change/delete, restore defaults.
 
-Ingest (both the JSON and the multipart endpoint): size check, type detection by
-magic bytes, text extraction, normalising, chunking, sha256 of the normalised text
-(the dedup key per organization), then ONE database call that provisions the caller
-and writes policy + chunks + ingestion log together. Any failure is logged in
-`ingestion_logs` (success = false, a caller-safe message) and re-raised.
+Ingest (both the JSON and the multipart endpoint): size check, then `begin_ingest`
+(provisions the caller, refuses a viewer, counts the request against the org's rate
+limit) before any work on the document, then type detection by magic bytes, text
+extraction (PDF and .docx in a child process with a deadline: `worker.py`),
+normalising, chunking and the sha256 of the normalised text (the dedup key per
+organization) in a worker thread, then ONE database call that writes policy + chunks +
+ingestion log together. Any failure is logged in `ingestion_logs` (success = false, a
+caller-safe message) and re-raised.
+
+Who may add policies, which reach every member's Claude prompt: members and admins,
+not viewers; only admins change or delete one. The same text ingested again by a
+non-admin changes nothing (outcome `unchanged`). The plan caps how many an
+organization holds (`policy-limit-reached`).
 """
 
 from __future__ import annotations
@@ -17,14 +25,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
+from sheetbrain.audit.limits import rate_limited
 from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import AppError, BadRequest, Forbidden, PayloadTooLarge
 from sheetbrain.log import get_logger
 from sheetbrain.policies.chunking import normalise, split_into_chunks
-from sheetbrain.policies.errors import NoTextFound, UnsupportedDocument
-from sheetbrain.policies.extract import DocumentKind, detect_kind, extract_text, file_suffix
+from sheetbrain.policies.errors import NoTextFound, PolicyLimitReached, UnsupportedDocument
+from sheetbrain.policies.extract import (
+    DocumentKind,
+    capped_text,
+    detect_kind,
+    extract_text,
+    file_suffix,
+)
+from sheetbrain.policies.worker import DocumentReader
+from sheetbrain.store import errors as store_errors
 from sheetbrain.store import policies as store
-from sheetbrain.store.errors import StoreError
+from sheetbrain.store.audits import RateLimitRefused
 from sheetbrain.store.gateway import Gateway
 
 MAX_TITLE_LENGTH = 200
@@ -33,6 +50,10 @@ TEXT_TYPES = frozenset({"text", "txt", "markdown", "md", "text/plain", "text/mar
 STORE_FAILURE = "The policy could not be stored; try again later."
 NO_TEXT = "No text found in the document."
 NO_TEXT_IN_PDF = "No text found in the PDF; scanned (image-only) PDFs need OCR first."
+UNCHANGED = (
+    "This text is already the policy {title!r}; only an organization admin can change it, "
+    "so it was left as it was."
+)
 
 _log = get_logger("sheetbrain.policies")
 
@@ -54,9 +75,27 @@ class Document:
 
 @dataclass(frozen=True)
 class IngestResult:
-    created: bool
+    outcome: store.IngestOutcome
     policy: store.PolicyRow
     chunks: int
+
+    @property
+    def created(self) -> bool:
+        return self.outcome == "created"
+
+    @property
+    def message(self) -> str | None:
+        """What the caller should know: why nothing changed."""
+        return UNCHANGED.format(title=self.policy.title) if self.outcome == "unchanged" else None
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """Normalised text, its dedup key and its chunks."""
+
+    text: str
+    content_hash: str
+    chunks: list[store.ChunkArg]
 
 
 def text_document(
@@ -84,10 +123,17 @@ def text_document(
 class IngestionAttempt:
     """One ingest request: timed from its start; `document_size` is what the log records."""
 
-    def __init__(self, gateway: Gateway, identity: Identity, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        identity: Identity,
+        max_upload_bytes: int,
+        reader: DocumentReader,
+    ) -> None:
         self.gateway = gateway
         self.identity = identity
         self.max_upload_bytes = max_upload_bytes
+        self.reader = reader
         self.document_size: int | None = None
         self._started = time.perf_counter()
 
@@ -101,25 +147,45 @@ class IngestionAttempt:
                 f"The document is {self.document_size} bytes; the limit is "
                 f"{self.max_upload_bytes} bytes."
             )
-        kind, raw_text = await asyncio.to_thread(_document_text, document)
-        text = normalise(raw_text)
-        if not text:
-            raise NoTextFound(NO_TEXT_IN_PDF if kind is DocumentKind.PDF else NO_TEXT)
-        stored = await store.ingest_policy(
-            self.gateway,
-            self.identity,
-            title=derive_title(document.title, document.filename, text),
-            content=text,
-            content_hash=content_hash(text),
-            chunks=chunk_args(text),
-            document_size=self.document_size,
-            duration_ms=self.elapsed_ms(),
-            category=_label(document.category),
-            department=_label(document.department),
-            source=document.source,
-            file_name=_label(document.filename),
+        try:
+            await store.begin_ingest(self.gateway, self.identity)
+        except RateLimitRefused as refusal:
+            raise rate_limited(refusal) from refusal
+        kind = await asyncio.to_thread(_document_kind, document)
+        prepared = await asyncio.to_thread(
+            prepare_text,
+            await self._raw_text(document, kind),
+            NO_TEXT_IN_PDF if kind is DocumentKind.PDF else NO_TEXT,
         )
-        return IngestResult(created=stored.created, policy=stored.policy, chunks=stored.chunks)
+        try:
+            stored = await store.ingest_policy(
+                self.gateway,
+                self.identity,
+                title=derive_title(document.title, document.filename, prepared.text),
+                content=prepared.text,
+                content_hash=prepared.content_hash,
+                chunks=prepared.chunks,
+                document_size=self.document_size,
+                duration_ms=self.elapsed_ms(),
+                category=_label(document.category),
+                department=_label(document.department),
+                source=document.source,
+                file_name=_label(document.filename),
+            )
+        except store.PolicyLimitRefused as refusal:
+            raise PolicyLimitReached(
+                f"The {refusal.plan} plan allows {refusal.limit} policies and this "
+                "organization has them all; delete one or upgrade the plan.",
+                extra={"plan": refusal.plan, "limit": refusal.limit},
+            ) from refusal
+        return IngestResult(outcome=stored.outcome, policy=stored.policy, chunks=stored.chunks)
+
+    async def _raw_text(self, document: Document, kind: DocumentKind) -> str:
+        """Plain text is decoded here; PDF and .docx are read in a child process."""
+        if kind is DocumentKind.TEXT:
+            filename = "policy.txt" if document.is_text else document.filename
+            return await asyncio.to_thread(extract_text, document.data, kind, filename)
+        return await self.reader.text_of(document.data, kind, document.filename)
 
     async def record_failure(self, message: str) -> None:
         try:
@@ -130,28 +196,31 @@ class IngestionAttempt:
                 document_size=self.document_size,
                 duration_ms=self.elapsed_ms(),
             )
-        except StoreError as exc:
+        except store_errors.StoreError as exc:
             # The original failure is what the caller must hear about.
             _log.warning("ingestion_failure_not_logged", code=exc.code)
 
 
 @asynccontextmanager
 async def ingestion_attempt(
-    gateway: Gateway, identity: Identity, max_upload_bytes: int
+    gateway: Gateway, identity: Identity, max_upload_bytes: int, reader: DocumentReader
 ) -> AsyncIterator[IngestionAttempt]:
     """Runs an ingest; on failure logs it (success = false) and re-raises."""
-    attempt = IngestionAttempt(gateway, identity, max_upload_bytes)
+    attempt = IngestionAttempt(gateway, identity, max_upload_bytes, reader)
     try:
         yield attempt
     except AppError as exc:
         await attempt.record_failure(exc.detail)
         raise
-    except StoreError:
+    except store_errors.Forbidden as exc:
+        await attempt.record_failure(exc.message)
+        raise
+    except store_errors.StoreError:
         await attempt.record_failure(STORE_FAILURE)
         raise
 
 
-def _document_text(document: Document) -> tuple[DocumentKind, str]:
+def _document_kind(document: Document) -> DocumentKind:
     if document.is_text:
         declared = (document.declared_type or "text").strip().lower()
         if declared not in TEXT_TYPES:
@@ -159,9 +228,16 @@ def _document_text(document: Document) -> tuple[DocumentKind, str]:
                 f"type {document.declared_type!r} is not supported in JSON; send text, "
                 "or upload the file to /api/v1/ingest."
             )
-        return DocumentKind.TEXT, extract_text(document.data, DocumentKind.TEXT, "policy.txt")
-    kind = detect_kind(document.data, document.filename)
-    return kind, extract_text(document.data, kind, document.filename)
+        return DocumentKind.TEXT
+    return detect_kind(document.data, document.filename)
+
+
+def prepare_text(raw_text: str, no_text_message: str = NO_TEXT) -> PreparedText:
+    """Normalised (at most MAX_TEXT_CHARACTERS), hashed and chunked: CPU work for a thread."""
+    text = capped_text([normalise(raw_text)])
+    if not text:
+        raise NoTextFound(no_text_message)
+    return PreparedText(text, content_hash(text), chunk_args(text))
 
 
 def chunk_args(text: str) -> list[store.ChunkArg]:
@@ -205,9 +281,11 @@ async def create_policy(
     department: str | None,
     tags: Sequence[str] | None,
     max_upload_bytes: int,
+    reader: DocumentReader,
 ) -> IngestResult:
     """POST /api/policies: the text is ingested like any other (same checks, same log),
-    then tagged when tags are given. Re-sending the same text updates that policy."""
+    then tagged when tags are given. Re-sending the same text updates that policy (an
+    admin's; anyone else's re-send changes nothing, tags included)."""
     document = text_document(
         content,
         declared_type=None,
@@ -216,12 +294,12 @@ async def create_policy(
         category=category,
         department=department,
     )
-    async with ingestion_attempt(gateway, identity, max_upload_bytes) as attempt:
+    async with ingestion_attempt(gateway, identity, max_upload_bytes, reader) as attempt:
         result = await attempt.ingest(document)
-    if tags is None:
+    if tags is None or result.outcome == "unchanged":
         return result
     tagged = await store.set_policy_tags(gateway, identity, result.policy.id, tags)
-    return IngestResult(created=result.created, policy=tagged, chunks=result.chunks)
+    return IngestResult(result.outcome, tagged, result.chunks)
 
 
 # ----------------------------------------------------------------------------- CRUD
@@ -260,7 +338,13 @@ async def _list(gateway: Gateway, identity: Identity, filters: PolicyFilters) ->
 
 
 async def get_policy(gateway: Gateway, identity: Identity, policy_id: UUID) -> store.PolicyRow:
-    return await store.get_policy(gateway, identity, policy_id)
+    try:
+        return await store.get_policy(gateway, identity, policy_id)
+    except store_errors.NotFound:
+        # A member's first request: reads need the membership, so provision it (Clerk's
+        # tombstone refuses one it removed) and look again.
+        await store.provision(gateway, identity)
+        return await store.get_policy(gateway, identity, policy_id)
 
 
 async def update_policy(
@@ -282,16 +366,14 @@ async def update_policy(
     raw = fields["content"] or ""
     if len(raw.encode("utf-8")) > max_content_bytes:
         raise PayloadTooLarge(f"content is over the limit of {max_content_bytes} bytes.")
-    text = normalise(raw)
-    if not text:
-        raise NoTextFound(NO_TEXT)
+    prepared = await asyncio.to_thread(prepare_text, raw)
     return await store.update_policy(
         gateway,
         identity,
         policy_id,
-        {**fields, "content": text},
-        content_hash=content_hash(text),
-        chunks=chunk_args(text),
+        {**fields, "content": prepared.text},
+        content_hash=prepared.content_hash,
+        chunks=prepared.chunks,
     )
 
 

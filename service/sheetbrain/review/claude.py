@@ -113,7 +113,6 @@ class _Review:
 
     policies: Sequence[PolicyForReview]
     sheet_context: Mapping[str, str]
-    semaphore: asyncio.Semaphore
     tokens: _Tokens
 
 
@@ -129,7 +128,9 @@ class ClaudeReviewer:
         self._client = client
         self._model = model
         self._deadline_seconds = deadline_seconds
-        self._max_concurrency = max_concurrency
+        # One limit for every review this reviewer (one per service process) runs: a
+        # semaphore per review let N concurrent audits have N x max_concurrency calls.
+        self._in_flight = asyncio.Semaphore(max_concurrency)
 
     async def review(
         self,
@@ -138,9 +139,7 @@ class ClaudeReviewer:
         sheet_context: Mapping[str, str],
     ) -> ReviewOutcome:
         started = time.perf_counter()
-        review = _Review(
-            policies, sheet_context, asyncio.Semaphore(self._max_concurrency), _Tokens()
-        )
+        review = _Review(policies, sheet_context, _Tokens())
         batches = plan_batches(shapes)
         tasks = [
             asyncio.create_task(self._review_batch(review, batch, MAX_SPLITS)) for batch in batches
@@ -186,7 +185,7 @@ class ClaudeReviewer:
     ) -> list[_Batch]:
         request = build_request(self._model, shapes, review.policies, review.sheet_context)
         for attempt in range(1, ANSWER_ATTEMPTS + 1):
-            async with review.semaphore:
+            async with self._in_flight:
                 answer = await self._call(request, len(shapes))
             if isinstance(answer, _Batch):
                 return [answer]

@@ -21,4 +21,5 @@ def actor(identity: Identity) -> dict[str, Any]:
         "name": identity.name,
         "org_name": identity.org_name,
         "personal": identity.personal,
+        "role_is_authoritative": identity.role_is_authoritative,
     }

@@ -154,6 +154,7 @@ async def begin_audit(
     # begin_audit takes the actor's fields as separate arguments, under the same names.
     args = {
         **actor(identity),
+        "role_is_authoritative": identity.role_is_authoritative,
         "retrieval_query": retrieval_query,
         "chunk_limit": chunk_limit,
         "policy_limit": policy_limit,
@@ -162,7 +163,7 @@ async def begin_audit(
     try:
         return await gateway.rpc("begin_audit", args, AuditBegun)
     except store_errors.RateLimited as exc:
-        raise _rate_limit_refusal(exc) from exc
+        raise rate_limit_refusal(exc) from exc
     except store_errors.PaymentRequired as exc:
         raise _quota_refusal(exc) from exc
 
@@ -206,10 +207,11 @@ async def check_rate_limit(gateway: Gateway, organization_id: UUID) -> RateLimit
             "check_rate_limit", {"org_id": str(organization_id)}, RateLimitState
         )
     except store_errors.RateLimited as exc:
-        raise _rate_limit_refusal(exc) from exc
+        raise rate_limit_refusal(exc) from exc
 
 
-def _rate_limit_refusal(exc: store_errors.StoreError) -> Exception:
+def rate_limit_refusal(exc: store_errors.StoreError) -> Exception:
+    """A PT429 from check_rate_limit as `RateLimitRefused` (else the error itself)."""
     try:
         refused = _RefusedRateLimit.model_validate_json(exc.detail or "")
     except ValidationError:

@@ -68,11 +68,19 @@ class UsageRow(BaseModel):
 
 
 class BillingRecord(BaseModel):
+    """An organization's billing; `plan` is the plan in force (whose limits apply)."""
+
     organization_id: UUID
     subscription: SubscriptionRow
     plan: PlanRow
     usage: UsageRow
     plans: list[PlanRow]
+
+
+class CallerBillingRecord(BillingRecord):
+    """The billing record, with the caller's stored membership role (not the token's)."""
+
+    role: str
 
 
 @dataclass(frozen=True)
@@ -97,21 +105,25 @@ class EventResult(BaseModel):
     organization_id: UUID | None
 
 
-async def billing_overview(gateway: Gateway, identity: Identity) -> BillingRecord:
+async def billing_overview(gateway: Gateway, identity: Identity) -> CallerBillingRecord:
     """Provision the caller's identity if new, then read its organization's billing."""
     # billing_overview takes the actor's fields as separate arguments, under the same names.
-    return await gateway.rpc("billing_overview", actor(identity), BillingRecord)
+    return await gateway.rpc("billing_overview", actor(identity), CallerBillingRecord)
 
 
 async def downgrade_to_free(
-    gateway: Gateway, identity: Identity, stripe_cancel_at: datetime | None
+    gateway: Gateway,
+    caller: CallerBillingRecord,
+    identity: Identity,
+    stripe_cancel_at: datetime | None,
 ) -> BillingRecord:
-    """Free plan now, or (with a live Stripe subscription) at `stripe_cancel_at`."""
+    """Free plan now, or (with a live Stripe subscription) at `stripe_cancel_at`; the
+    database checks the caller's stored role (`caller.role`), not the token's."""
     return await gateway.rpc(
         "downgrade_to_free",
         {
             "clerk_org_id": identity.org_id,
-            "org_role": identity.org_role,
+            "org_role": caller.role,
             "stripe_cancel_at": _iso(stripe_cancel_at),
         },
         BillingRecord,

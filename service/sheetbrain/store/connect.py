@@ -53,7 +53,9 @@ def create_demo_account(conninfo: str) -> None:
     with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
         conn.execute(
             "select public.provision_identity(clerk_user_id => %s, clerk_org_id => %s,"
-            " org_role => %s, email => %s, name => %s, org_name => %s)",
+            " org_role => %s, email => %s, name => %s, org_name => %s,"
+            # an operator's statement, not a token's claim: the demo user is the admin
+            " role_is_authoritative => true)",
             (
                 DEMO_IDENTITY.user_id,
                 DEMO_IDENTITY.org_id,

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sheetbrain.auth.identity import Identity
+from sheetbrain.store import errors as store_errors
 from sheetbrain.store.actor import actor
+from sheetbrain.store.audits import RateLimitState, rate_limit_refusal
 from sheetbrain.store.gateway import Gateway
 
 
@@ -38,11 +41,37 @@ class PolicyRow(_Row):
     updated_at: datetime
 
 
+IngestOutcome = Literal["created", "updated", "unchanged"]
+
+
 class StoredPolicy(_Row):
+    """`unchanged`: the text is already a policy and the caller is not an admin."""
+
     created: bool
+    outcome: IngestOutcome
     policy: PolicyRow
     chunks: int
     ingestion_log_id: UUID
+
+
+class _IngestAdmission(_Row):
+    rate_limit: RateLimitState
+
+
+class PolicyLimitRefused(Exception):
+    """The organization already holds as many policies as its plan allows."""
+
+    def __init__(self, plan: str, limit: int, policies: int) -> None:
+        super().__init__("policy limit reached")
+        self.plan = plan
+        self.limit = limit
+        self.policies = policies
+
+
+class _RefusedPolicyLimit(_Row):
+    plan: str
+    limit: int
+    policies: int
 
 
 class PolicyPage(_Row):
@@ -71,6 +100,16 @@ async def provision(gateway: Gateway, identity: Identity) -> ProvisionedIdentity
     return await gateway.rpc("provision_actor", {"actor": actor(identity)}, ProvisionedIdentity)
 
 
+async def begin_ingest(gateway: Gateway, identity: Identity) -> RateLimitState:
+    """Provision the caller, check they may add policies (store Forbidden) and admit the
+    request in the organization's rate-limit window (`RateLimitRefused`)."""
+    try:
+        admission = await gateway.rpc("begin_ingest", {"actor": actor(identity)}, _IngestAdmission)
+    except store_errors.RateLimited as exc:
+        raise rate_limit_refusal(exc) from exc
+    return admission.rate_limit
+
+
 async def ingest_policy(
     gateway: Gateway,
     identity: Identity,
@@ -86,23 +125,32 @@ async def ingest_policy(
     source: str,
     file_name: str | None,
 ) -> StoredPolicy:
-    return await gateway.rpc(
-        "ingest_policy",
-        {
-            "actor": actor(identity),
-            "title": title,
-            "content": content,
-            "content_hash": content_hash,
-            "chunks": [chunk.model_dump() for chunk in chunks],
-            "document_size": document_size,
-            "duration_ms": duration_ms,
-            "category": category,
-            "department": department,
-            "source": source,
-            "file_name": file_name,
-        },
-        StoredPolicy,
-    )
+    """Store the policy (`PolicyLimitRefused` when its plan allows no more)."""
+    args = {
+        "actor": actor(identity),
+        "title": title,
+        "content": content,
+        "content_hash": content_hash,
+        "chunks": [chunk.model_dump() for chunk in chunks],
+        "document_size": document_size,
+        "duration_ms": duration_ms,
+        "category": category,
+        "department": department,
+        "source": source,
+        "file_name": file_name,
+    }
+    try:
+        return await gateway.rpc("ingest_policy", args, StoredPolicy)
+    except store_errors.PaymentRequired as exc:
+        raise _policy_limit_refusal(exc) from exc
+
+
+def _policy_limit_refusal(exc: store_errors.StoreError) -> Exception:
+    try:
+        refused = _RefusedPolicyLimit.model_validate_json(exc.detail or "")
+    except ValidationError:
+        return exc
+    return PolicyLimitRefused(refused.plan, refused.limit, refused.policies)
 
 
 async def log_ingestion_failure(

@@ -146,6 +146,25 @@ async def purge_audit_archive(gateway: Gateway, older_than: dt.timedelta) -> int
     return await gateway.rpc("purge_audit_archive", {"older_than": _interval(older_than)}, int)
 
 
+async def cleanup_expired_sign_in_rate_limits(gateway: Gateway) -> int:
+    return await gateway.rpc("cleanup_expired_sign_in_rate_limits", {}, int)
+
+
+async def cleanup_expired_refresh_tokens(gateway: Gateway, grace: dt.timedelta) -> int:
+    return await gateway.rpc("cleanup_expired_refresh_tokens", {"grace": _interval(grace)}, int)
+
+
+class PurgedRecords(BaseModel):
+    webhook_events: int
+    stripe_events: int
+    audit_reservations: int
+
+
+async def purge_service_records(gateway: Gateway, older_than: dt.timedelta) -> PurgedRecords:
+    args = {"older_than": _interval(older_than)}
+    return await gateway.rpc("purge_service_records", args, PurgedRecords)
+
+
 def _interval(duration: dt.timedelta) -> str:
     # Seconds are exact for PostgreSQL intervals and PostgREST alike.
     return f"{int(duration.total_seconds())} seconds"

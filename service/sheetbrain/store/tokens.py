@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, RootModel
 
 from sheetbrain.auth.identity import Identity
 from sheetbrain.store.actor import actor
+from sheetbrain.store.errors import RateLimited
 from sheetbrain.store.gateway import Gateway
 
 
@@ -68,6 +69,44 @@ class Me(BaseModel):
 
     user: MeUser | None
     organization: MeOrganization | None
+
+
+class SignInRateLimited(Exception):
+    """Too many sign-in requests from this address or for this account."""
+
+    def __init__(self, scope: Literal["ip", "subject"], retry_after: int) -> None:
+        super().__init__("too many sign-in requests")
+        self.scope = scope
+        self.retry_after = retry_after
+
+
+class _SignInRefusal(BaseModel):
+    scope: Literal["ip", "subject"]
+    retry_after: int
+
+
+async def check_sign_in_rate_limit(
+    gateway: Gateway,
+    *,
+    ip: str | None,
+    subject: str | None,
+    ip_limit: int,
+    subject_limit: int,
+) -> None:
+    """Count one sign-in request for the address and the subject; `SignInRateLimited`
+    when either window is full."""
+    args = {
+        "ip": ip,
+        "subject": subject,
+        "ip_limit": ip_limit,
+        "subject_limit": subject_limit,
+        "window_seconds": 60,
+    }
+    try:
+        await gateway.rpc("check_sign_in_rate_limit", args, dict[str, int | None])
+    except RateLimited as exc:
+        refusal = _SignInRefusal.model_validate_json(exc.detail or "")
+        raise SignInRateLimited(refusal.scope, refusal.retry_after) from exc
 
 
 async def find_user_by_email(gateway: Gateway, email: str) -> SignInAccount | None:
@@ -136,6 +175,7 @@ async def provision_identity(
     org_role: str,
     email: str | None,
     personal: bool,
+    role_is_authoritative: bool,
 ) -> ProvisionedIdentity:
     """The core `provision_identity`: creates the user, organization and membership if
     missing (used where a local-mode sign-in needs the user row to exist)."""
@@ -147,6 +187,7 @@ async def provision_identity(
             "org_role": org_role,
             "email": email,
             "personal": personal,
+            "role_is_authoritative": role_is_authoritative,
         },
         ProvisionedIdentity,
     )

@@ -8,22 +8,31 @@ import pytest
 
 from sheetbrain.audit.request import (
     AuditInput,
+    AuditLimits,
     AuditRequestBody,
     FormulaTooLong,
     NoFormulas,
     SheetContext,
+    TooManyCells,
     TooManyFormulas,
     normalise,
+    parse_request,
+    survey,
 )
+from sheetbrain.errors import BadRequest
 from sheetbrain.formulas import CellInput
 
 
-def normalised(body: dict[str, Any], **limits: int) -> AuditInput:
-    return normalise(
-        AuditRequestBody.model_validate(body),
-        max_formulas=limits.get("max_formulas", 100),
-        max_formula_length=limits.get("max_formula_length", 1000),
+def limits(**given: int) -> AuditLimits:
+    return AuditLimits(
+        max_formulas=given.get("max_formulas", 100),
+        max_formula_length=given.get("max_formula_length", 1000),
+        max_cells=given.get("max_cells", 1000),
     )
+
+
+def normalised(body: dict[str, Any], **given: int) -> AuditInput:
+    return normalise(AuditRequestBody.model_validate(body), limits(**given))
 
 
 # ---------------------------------------------------------------- 1. the seed guide's list
@@ -200,12 +209,12 @@ def test_an_overlong_formula_is_refused_naming_its_cell() -> None:
 
 
 def test_the_retrieval_query_lists_function_names_then_the_sheet_description() -> None:
-    request = normalised(
-        {
-            "formulas": ['=IFERROR(VLOOKUP(A1,T,2,FALSE),"now()")', "=sum(A1:A3)"],
-            "context": {"sheetName": "Q3", "sheetPurpose": "pricing"},
-        }
-    )
+    body = {
+        "formulas": ['=IFERROR(VLOOKUP(A1,T,2,FALSE),"now()")', "=sum(A1:A3)"],
+        "context": {"sheetName": "Q3", "sheetPurpose": "pricing"},
+    }
+
+    request = survey(AuditRequestBody.model_validate(body), limits())
 
     assert request.retrieval_query() == "IFERROR SUM VLOOKUP Q3 pricing"
 
@@ -214,3 +223,36 @@ def test_the_review_context_uses_the_addons_names_and_skips_empty_fields() -> No
     context = SheetContext(sheet_name="Q3", sheet_purpose="pricing", department="")
 
     assert context.as_review_context() == {"sheetName": "Q3", "sheetPurpose": "pricing"}
+
+
+def test_values_count_against_the_cell_limit() -> None:
+    body = {"range": "A1:C2", "data": {"values": [[1, 2, 3], [4, 5, 6]], "formulas": [["=A1"]]}}
+
+    with pytest.raises(TooManyCells) as refused:
+        normalised(body, max_cells=6)
+
+    assert (refused.value.status, refused.value.code) == (413, "too-many-cells")
+    assert refused.value.extra == {"limit": 6, "cells": 7}
+
+
+def test_the_survey_collects_the_formulas_without_building_the_value_cells() -> None:
+    body = {"range": "A1:B2", "data": {"values": [[1, 2], [3, 4]], "formulas": [["", "=A1"]]}}
+
+    request = survey(AuditRequestBody.model_validate(body), limits())
+
+    assert request.formula_cells == (CellInput("B1", "=A1"),)
+    assert request.cells_sent == 6
+
+
+def test_a_json_body_nested_two_thousand_deep_is_a_bad_request() -> None:
+    raw = b'{"formulas": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+
+    with pytest.raises(BadRequest, match="nested too deeply"):
+        parse_request(raw, limits())
+
+
+def test_a_body_of_the_wrong_shape_names_the_field() -> None:
+    with pytest.raises(BadRequest) as refused:
+        parse_request(b'{"formulas": 5}', limits())
+
+    assert refused.value.extra["errors"][0]["key"].startswith("formulas")

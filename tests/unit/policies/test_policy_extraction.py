@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 import zipfile
 
 import pytest
@@ -10,10 +11,28 @@ import pytest
 from sheetbrain.policies.errors import (
     CorruptDocument,
     EncryptedDocument,
+    ExpandsTooMuch,
+    TextTooLong,
+    TooManyPages,
     UnsupportedDocument,
 )
-from sheetbrain.policies.extract import DocumentKind, detect_kind, extract_text, file_suffix
-from support.documents import docx_with, encrypted_pdf, image_only_pdf, pdf_with_text
+from sheetbrain.policies.extract import (
+    MAX_PDF_PAGES,
+    MAX_TEXT_CHARACTERS,
+    DocumentKind,
+    capped_text,
+    detect_kind,
+    extract_text,
+    file_suffix,
+)
+from support.documents import (
+    docx_bomb,
+    docx_with,
+    encrypted_pdf,
+    image_only_pdf,
+    pdf_with_pages,
+    pdf_with_text,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -147,3 +166,30 @@ def test_a_damaged_docx_is_corrupt() -> None:
 
 def test_text_loses_its_byte_order_mark() -> None:
     assert extract_text(b"\xef\xbb\xbfRule", DocumentKind.TEXT, "r.txt") == "Rule"
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+def test_a_docx_part_expanding_a_thousandfold_is_refused_before_it_is_parsed() -> None:
+    with pytest.raises(ExpandsTooMuch, match="expands to 24,001,"):
+        extract_text(docx_bomb(), DocumentKind.DOCX)
+
+
+def test_a_docx_holding_more_than_two_million_characters_is_refused() -> None:
+    text = secrets.token_hex(MAX_TEXT_CHARACTERS // 2 + 1)  # hex compresses only 2:1
+
+    with pytest.raises(TextTooLong):
+        extract_text(docx_with(text), DocumentKind.DOCX)
+
+
+def test_a_pdf_with_more_than_a_thousand_pages_is_refused() -> None:
+    with pytest.raises(TooManyPages, match="1,001 pages"):
+        extract_text(pdf_with_pages(MAX_PDF_PAGES + 1), DocumentKind.PDF)
+
+
+def test_text_at_the_cap_is_kept_whole() -> None:
+    assert (
+        capped_text(["a" * (MAX_TEXT_CHARACTERS - 2), "b"], "\n")
+        == "a" * (MAX_TEXT_CHARACTERS - 2) + "\nb"
+    )

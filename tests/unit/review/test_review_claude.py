@@ -528,24 +528,30 @@ async def test_an_answer_cut_off_at_max_tokens_is_split_and_retried(
     assert outcome.status == "ok"
 
 
+class SlowAnswers:
+    """Answers after a short wait, remembering the most calls it had in flight at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.peak = 0
+
+    async def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(0.02)
+        self.in_flight -= 1
+        return tool_answer([])
+
+
 async def test_batches_run_concurrently_up_to_the_configured_cap(
     make_reviewer: MakeReviewer,
 ) -> None:
-    in_flight, peak = 0, 0
-
-    async def slow_answer(request: httpx2.Request) -> httpx2.Response:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await asyncio.sleep(0.02)
-        in_flight -= 1
-        return tool_answer([])
-
-    fake = FakeClaude(slow_answer)
+    slow = SlowAnswers()
+    fake = FakeClaude(slow)
 
     await review(make_reviewer(fake, ai_max_concurrency=2), [shape(n) for n in range(200)])
 
-    assert (len(fake.bodies), peak) == (5, 2)
+    assert (len(fake.bodies), slow.peak) == (5, 2)
 
 
 async def test_logs_carry_counts_but_no_key_formula_or_policy_text(
@@ -562,3 +568,14 @@ async def test_logs_carry_counts_but_no_key_formula_or_policy_text(
     finished = next(log for log in logs if log["event"] == "ai_review.finished")
     assert (finished["batches"], finished["input_tokens"], finished["status"]) == (1, 240, "ok")
     assert [log["event"] for log in logs].count("ai_review.malformed_answer") == 1
+
+
+async def test_concurrent_reviews_share_one_cap_on_calls_in_flight(
+    make_reviewer: MakeReviewer,
+) -> None:
+    slow = SlowAnswers()
+    reviewer = make_reviewer(FakeClaude(slow), ai_max_concurrency=4)
+
+    await asyncio.gather(*(review(reviewer, [shape(n) for n in range(200)]) for _ in range(6)))
+
+    assert slow.peak == 4
