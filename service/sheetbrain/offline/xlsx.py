@@ -10,8 +10,9 @@ parser; no openpyxl object is built. What is read:
   does; date serials stay numbers), text (shared or inline strings, rich text runs
   joined, phonetic runs left out, `_xHHHH_` escapes kept as written), a bool, or an
   error code such as "#DIV/0!" as plain text. `t="d"` ISO dates become serials;
-- shared formulas: the master's R1C1 shape is computed once and every child gets that
-  shape and its formula rendered from it, so no child is tokenized;
+- shared formulas: the master's R1C1 shape and a template of its text are made once;
+  every child gets that shape and its formula written from the template (what
+  render_shape would write), so no child is tokenized;
 - defined names with their sheet scope.
 
 What is not a formula here: a text cell starting with "=" (the cell type decides), an
