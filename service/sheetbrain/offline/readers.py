@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
-import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sheetbrain.formulas import CellInput
 from sheetbrain.formulas.references import format_address, parse_address
+from sheetbrain.offline.xlsx import XlsxError, read_xlsx
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_CELLS = 5_000_000
-_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"  # encrypted .xlsx and legacy .xls are OLE containers
 
 
 class WorkbookReadError(Exception):
@@ -24,8 +23,12 @@ class WorkbookReadError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SheetCells:
+    """One sheet's non-empty cells; `defined_names` (name -> text, workbook names and
+    this sheet's own) come from .xlsx files only."""
+
     name: str | None
     cells: tuple[CellInput, ...]
+    defined_names: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 def read_cells(path: Path, sheet: str | None = None) -> list[SheetCells]:
@@ -55,53 +58,14 @@ def read_cells(path: Path, sheet: str | None = None) -> list[SheetCells]:
 
 
 def _read_workbook(path: Path, sheet: str | None) -> list[SheetCells]:
-    import openpyxl  # imported here: loading it costs ~0.3 s, and .csv/.json do not need it
-
-    with path.open("rb") as handle:
-        if handle.read(4) == _OLE_SIGNATURE:
-            raise WorkbookReadError(
-                f"{path}: the workbook is password-protected (encrypted) or a legacy .xls file"
-            )
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise WorkbookReadError(f"{path}: not a valid .xlsx workbook (corrupt file?)") from error
-    try:
-        names = workbook.sheetnames
-        if sheet is not None and sheet not in names:
-            listed = ", ".join(names)
-            raise WorkbookReadError(f"{path}: no sheet named {sheet!r} (sheets: {listed})")
-        count = 0
-        sheets = []
-        for name in [sheet] if sheet is not None else names:
-            worksheet = workbook[name]
-            if not hasattr(worksheet, "iter_rows"):
-                continue  # chartsheets have no cells
-            cells = []
-            for cell in _worksheet_cells(worksheet):
-                cells.append(cell)
-                count += 1
-                if count > MAX_CELLS:
-                    raise WorkbookReadError(f"{path}: more than {MAX_CELLS:,} non-empty cells")
-            sheets.append(SheetCells(name, tuple(cells)))
-        return sheets
-    finally:
-        workbook.close()
-
-
-def _worksheet_cells(worksheet: Any) -> Iterator[CellInput]:
-    for row in worksheet.iter_rows():
-        for cell in row:
-            value = cell.value
-            if value is None or not hasattr(cell, "coordinate"):
-                continue
-            text = getattr(value, "text", None)  # array formulas arrive as ArrayFormula objects
-            if isinstance(text, str):
-                yield CellInput(cell.coordinate, text)
-            elif isinstance(value, str) and value.startswith("="):
-                yield CellInput(cell.coordinate, value)
-            else:
-                yield CellInput(cell.coordinate, None, value)
+        workbook = read_xlsx(path, sheet, max_cells=MAX_CELLS)
+    except XlsxError as error:
+        raise WorkbookReadError(f"{path}: {error}") from error
+    return [
+        SheetCells(w.name, w.cells, workbook.names_visible_from(w.name))
+        for w in workbook.worksheets
+    ]
 
 
 def _read_csv(path: Path) -> Iterator[CellInput]:

@@ -1,0 +1,25 @@
+"""Fixtures for the .xlsx reader tests; the workbooks and the oracle are in xlsx_workbooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from xlsx_workbooks import differences, workbook_parts, zip_parts
+
+
+@pytest.fixture
+def write_xlsx(tmp_path: Path) -> Callable[..., Path]:
+    """write_xlsx(sheets, strings=..., defined_names=...) -> path of the written workbook."""
+
+    def write(sheets: dict[str, str], name: str = "book.xlsx", **options: object) -> Path:
+        return zip_parts(tmp_path / name, workbook_parts(sheets, **options))
+
+    return write
+
+
+@pytest.fixture
+def differences_from_openpyxl() -> Callable[[Path], list[str]]:
+    """differences(path): every cell where the reader and openpyxl disagree, as text."""
+    return differences
