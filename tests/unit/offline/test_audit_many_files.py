@@ -110,6 +110,25 @@ def test_a_file_whose_worker_process_died_is_reported_unreadable():
     )
 
 
+def test_a_reader_failing_unexpectedly_makes_its_file_unreadable_not_the_run_fail(
+    folder, monkeypatch
+):
+    real_read_cells = batch.read_cells
+
+    def read_cells(path, sheet):
+        if path.name == "clean.xlsx":
+            raise RuntimeError("truncated sheet XML")
+        return real_read_cells(path, sheet)
+
+    monkeypatch.setattr(batch, "read_cells", read_cells)
+    result = audit_cli("models/budget.xlsx", "models/sub", "--format", "csv", "--jobs", 1)
+    assert (result.exit_code, result.stderr, result.stdout.count("models/budget.xlsx")) == (
+        2,
+        "error: models/sub/clean.xlsx: cannot audit the file (RuntimeError: truncated sheet XML)\n",
+        3,
+    )
+
+
 def _copies(path, count):
     path.write_text("".join(f"north,=UPPER(A{row})\n" for row in range(1, count + 1)))
     return audit_file(Target(path.name, explicit=True), AuditOptions())
