@@ -140,6 +140,14 @@ def test_sarif_has_one_run_with_an_artifact_per_audited_file(folder):
     ]
 
 
+def test_sarif_names_a_file_outside_the_current_folder_by_an_absolute_file_uri(folder, monkeypatch):
+    (folder / "elsewhere").mkdir()
+    monkeypatch.chdir(folder / "elsewhere")
+    outside = folder / "models" / "Q1 forecast.csv"
+    [artifact] = sarif_of(outside)["runs"][0]["artifacts"]
+    assert artifact["location"] == {"uri": outside.as_uri()}
+
+
 def test_sarif_result_is_on_line_1_of_its_file_with_sheet_and_cells_as_logical_locations(folder):
     [circular] = [
         r
