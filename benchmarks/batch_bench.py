@@ -5,13 +5,19 @@ Run: .venv/bin/python benchmarks/batch_bench.py
 Writes 50 workbooks (formula_corpus, a different seed each) to a temporary folder, then
 times the CLI end to end (process start, workers, reading, auditing, one JSON report)
 with --jobs 1 and --jobs 2, alternating, best of REPEATS. Prints both times, the ratio
-jobs-1 time / jobs-2 time (on 2 cores at most 2), the same ratio for the time beyond a
-baseline measured in the same run (the command on an empty folder: its start, which no
-number of workers shortens), and whether both reports are byte for byte the same. Then the peak
-memory (VmHWM, sampled from /proc: Linux) of the command's own process and of its largest
-child process in a --jobs 2 run over the first 10 workbooks and over all 50: memory
-follows the largest workbook, not the number of workbooks, so the ratios stay near 1.
-The machine's load average is printed too: other work on the cores shrinks the ratio.
+jobs-1 time / jobs-2 time (on 2 idle cores at most 2), the same ratio for the time beyond
+a baseline measured in the same run (the command on an empty folder: its start, which no
+number of workers shortens), and whether both reports are byte for byte the same.
+
+Then one sampled run each (psutil over the process tree, /proc VmHWM: Linux): the CPU
+seconds all processes of a run used (the work the workers add, whatever the load), and
+the peak memory of the command's own process and of its largest child over the first 10
+workbooks and over all 50: memory follows the largest workbook, not the number of
+workbooks, so those ratios stay near 1.
+
+Linux shares CPU fairly between sessions (autogroup), not processes: while other
+sessions keep the cores busy, more workers cannot get this run more CPU, and the time
+ratio falls towards (or below) 1. The load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -37,6 +44,13 @@ SHEETBRAIN = str(Path(sys.executable).parent / "sheetbrain")
 SAMPLE_SECONDS = 0.02
 
 
+@dataclass(frozen=True)
+class Usage:
+    cpu_seconds: float  # every process of the run
+    command_mb: float  # peak memory of the command's own process
+    largest_child_mb: float  # peak memory of its largest child (a worker)
+
+
 def write_workbooks(folder: Path) -> int:
     """The generated workbooks; returns their formula count."""
     formulas = 0
@@ -47,9 +61,8 @@ def write_workbooks(folder: Path) -> int:
     return formulas
 
 
-def audit_command(folder: Path | list[Path], jobs: int) -> list[str]:
-    paths = [str(p) for p in folder] if isinstance(folder, list) else [str(folder)]
-    return [SHEETBRAIN, "audit", *paths, "--format", "json", "--jobs", str(jobs)]
+def audit_command(paths: list[Path], jobs: int) -> list[str]:
+    return [SHEETBRAIN, "audit", *map(str, paths), "--format", "json", "--jobs", str(jobs)]
 
 
 def timed(command: list[str]) -> tuple[float, bytes]:
@@ -67,19 +80,22 @@ def _high_water_kib(pid: int) -> int:
     return 0
 
 
-def peak_megabytes(command: list[str]) -> tuple[float, float]:
-    """Peak memory of the command's own process and of its largest child (workers)."""
+def sampled(command: list[str]) -> Usage:
+    """CPU time and peak memory of a run, read from each of its processes while they live."""
     # our own CLI on files written by this script
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     root = psutil.Process(process.pid)
+    cpu: dict[int, float] = {}
     peaks: dict[int, int] = {}
     while process.poll() is None:
         with contextlib.suppress(psutil.Error, OSError):  # a process may end mid-sample
             for member in [root, *root.children(recursive=True)]:
+                times = member.cpu_times()
+                cpu[member.pid] = times.user + times.system
                 peaks[member.pid] = max(peaks.get(member.pid, 0), _high_water_kib(member.pid))
         time.sleep(SAMPLE_SECONDS)
-    parent = peaks.pop(process.pid, 0)
-    return parent / 1024, max(peaks.values(), default=0) / 1024
+    command_kib = peaks.pop(process.pid, 0)
+    return Usage(sum(cpu.values()), command_kib / 1024, max(peaks.values(), default=0) / 1024)
 
 
 def main() -> None:
@@ -90,9 +106,9 @@ def main() -> None:
         formulas = write_workbooks(folder)
         print(f"{WORKBOOKS} generated workbooks, {formulas:,} formulas")
         commands = {
-            "empty": audit_command(empty, 1),
-            1: audit_command(folder, 1),
-            2: audit_command(folder, 2),
+            "empty": audit_command([empty], 1),
+            1: audit_command([folder], 1),
+            2: audit_command([folder], 2),
         }
         best = dict.fromkeys(commands, float("inf"))
         reports: dict[object, bytes] = {}
@@ -112,10 +128,16 @@ def main() -> None:
         print(f"ratio jobs-1 / jobs-2: {best[1] / best[2]:.2f}")
         print(f"ratio beyond the baseline: {(best[1] - start) / (best[2] - start):.2f}")
         print(f"reports identical: {'yes' if reports[1] == reports[2] else 'NO'}")
-        first_ten = sorted(folder.iterdir())[:10]
-        ten = peak_megabytes(audit_command(first_ten, 2))
-        fifty = peak_megabytes(audit_command(folder, 2))
-        for role, small, large in zip(("command", "largest child"), ten, fifty, strict=True):
+        alone, fifty = sampled(commands[1]), sampled(commands[2])
+        ten = sampled(audit_command(sorted(folder.iterdir())[:10], 2))
+        print(
+            f"CPU seconds, all processes: jobs 1 {alone.cpu_seconds:.2f}, "
+            f"jobs 2 {fifty.cpu_seconds:.2f}, ratio {fifty.cpu_seconds / alone.cpu_seconds:.2f}"
+        )
+        for role, small, large in (
+            ("command", ten.command_mb, fifty.command_mb),
+            ("largest child", ten.largest_child_mb, fifty.largest_child_mb),
+        ):
             print(
                 f"peak memory, {role} (--jobs 2): 10 workbooks {small:.0f} MB, "
                 f"{WORKBOOKS} workbooks {large:.0f} MB, ratio {large / small:.2f}"

@@ -55,7 +55,11 @@ def audit_files(
     jobs: int,
     on_done: Callable[[FileResult], None] = lambda result: None,
 ) -> list[FileResult]:
-    """Audit every target, `jobs` at a time; results in the order they finished."""
+    """Audit every target, `jobs` at a time; results in the order they finished.
+
+    With jobs > 1 the workers import the caller's main module, so a script calling this
+    needs the usual `if __name__ == "__main__":` guard.
+    """
     if jobs == 1 or len(targets) < 2:
         results = []
         for target in targets:
