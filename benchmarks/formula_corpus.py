@@ -177,6 +177,7 @@ def _self_including_total(cells: Cells, rng: random.Random, table: _Table) -> Pl
 
 def _unguarded_division(cells: Cells, rng: random.Random, table: _Table) -> Planted:
     row = _inner_row(rng, table)
+    _put(cells, f"B{row}", 0)  # a zero quantity: the division has something to fail on
     _put(cells, f"I{row}", f"=E{row}/B{row}")
     return {("unguarded-division", f"I{row}")}
 
@@ -219,7 +220,7 @@ def _late_start_total(cells: Cells, rng: random.Random, table: _Table) -> Plante
 def _header_in_total(cells: Cells, rng: random.Random, table: _Table) -> Planted:
     cell = f"{_inner_month(rng, 3)}{table.total}"
     _put(cells, cell, f"=SUM({cell[0]}{table.header}:{cell[0]}{table.last})")
-    return {("omitted-adjacent-cells", cell)}
+    return {("range-spans-label-or-blank-row", cell)}
 
 
 def _change_from_header(cells: Cells, rng: random.Random, table: _Table) -> Planted:
@@ -238,7 +239,7 @@ def _changed_share(cells: Cells, rng: random.Random, table: _Table) -> Planted:
     row = _inner_row(rng, table)
     _put(cells, f"{CHANGE_COLUMN}{row}", f"={TOTAL_COLUMN}{row}/{TOTAL_COLUMN}{row - 1}-1")
     cell = f"{CHANGE_COLUMN}{row}"
-    return {("inconsistent-formula", cell), ("unguarded-division", cell)}
+    return {("inconsistent-formula", cell)}
 
 
 ORDER_DEFECTS: tuple[Defect, ...] = (

@@ -1,6 +1,8 @@
 -- =============================================================================
--- SheetBrain seed: plans, default policy templates, demo organization.
--- Idempotent (ON CONFLICT DO NOTHING / provision_identity), safe to re-run.
+-- SheetBrain seed: plans and default policy templates. Idempotent (ON CONFLICT DO
+-- NOTHING), safe to re-run. No organization or user: `supabase db push --include-seed`
+-- on a production project must create no account. Local mode creates its demo
+-- organization and admin at start-up (service/sheetbrain/store/connect.py).
 -- =============================================================================
 
 /** Plans. audits_per_month null = unlimited. Rate limit: 100 requests per 60 s. */
@@ -65,14 +67,3 @@ values
     'presentation'
   )
 on conflict (key) do nothing;
-
-/** Demo organization and admin user for local use (also gets the default policies). */
-select public.provision_identity(
-  clerk_user_id => 'user_demo',
-  clerk_org_id => 'org_demo',
-  org_role => 'org:admin',
-  email => 'demo@example.com',
-  name => 'Demo User',
-  org_name => 'Demo Organization',
-  personal => false
-);

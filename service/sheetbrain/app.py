@@ -81,9 +81,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context_middleware, PROMETHEUS.middleware],
         template_config=ADMIN_TEMPLATES,
-        cors_config=CORSConfig(allow_origins=settings.cors_origins)
-        if settings.cors_origins
-        else None,
+        cors_config=_cors_config(settings),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="SheetBrain",
@@ -93,3 +91,10 @@ def create_app(
         ),
         debug=False,
     )
+
+
+def _cors_config(settings: Settings) -> CORSConfig | None:
+    pattern = settings.cors_origin_pattern
+    if not settings.cors_origins and pattern is None:
+        return None
+    return CORSConfig(allow_origins=settings.cors_origins, allow_origin_regex=pattern)

@@ -70,14 +70,14 @@ cli.add_command(stats_command)
 @db.command("migrate")
 def db_migrate() -> None:
     """Apply the platform shim, pending migrations and the seed (local/direct databases)."""
-    from sheetbrain.store.connect import prepare_database
+    from sheetbrain.store.connect import migrate_database
 
     settings = load_settings()
     if settings.transport == "supabase":
         click.echo("With SUPABASE_URL, migrate with: npx supabase db push", err=True)
         sys.exit(2)
     try:
-        prepare_database(settings.model_copy(update={"mode": "local"}))
+        migrate_database(settings)
     except Unavailable as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -128,27 +128,14 @@ DB_COMMANDS = (cleanup_command, archive_command, retention_command)
 def stats_command(org: str, months: int, as_json: bool) -> None:
     """Statistics of ORG (Clerk org id or organization uuid), as GET /api/stats shows them."""
 
-    async def read(
-        gateway: Gateway,
-    ) -> tuple[store.OrgStats, list[store.MonthUsage], store.RateLimitWindow]:
-        stats = await store.org_stats(gateway, org=org)
-        usage = await store.usage_by_month(gateway, months, org=org)
-        window = await store.rate_limit_window(gateway, org=org)
-        return stats, usage, window
-
-    stats, usage, window = _run(read)
-    if stats.organization_id is None:
+    report = _run(lambda gateway: store.org_report(gateway, org, months))
+    if report.stats.organization_id is None:
         click.echo(f"error: no organization {org!r}", err=True)
         sys.exit(1)
     if as_json:
-        body = {
-            "stats": stats.model_dump(mode="json"),
-            "usage": [month.model_dump(mode="json") for month in usage],
-            "rate_limit": window.model_dump(mode="json"),
-        }
-        click.echo(json.dumps(body, indent=2))
+        click.echo(json.dumps(report.model_dump(mode="json"), indent=2))
         return
-    _print_tables(stats, usage, window)
+    _print_tables(report.stats, report.usage, report.rate_limit)
 
 
 def _print_tables(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,6 +20,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The Apps Script HTML service serves add-on sidebars from
+# https://n-<id>-0lu-script.googleusercontent.com: production lets them call the API.
+APPS_SCRIPT_ORIGIN_REGEX = r"https://[a-z0-9-]+\.googleusercontent\.com"
 
 
 def _env(name: str) -> AliasChoices:
@@ -50,6 +55,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_env("SHEETBRAIN_CORS_ORIGINS")
     )
+    cors_origin_regex: str | None = Field(
+        None, validation_alias=_env("SHEETBRAIN_CORS_ORIGIN_REGEX")
+    )
 
     # Database: DATABASE_URL (psycopg), else SUPABASE_URL (supabase-py), else embedded (local).
     database_url: SecretStr | None = Field(None, validation_alias=_env("DATABASE_URL"))
@@ -60,11 +68,16 @@ class Settings(BaseSettings):
     )
     supabase_dir: Path = Field(REPO_ROOT / "supabase", validation_alias=_env("SUPABASE_DIR"))
     supabase_url: str | None = Field(None, validation_alias=_env("SUPABASE_URL"))
-    supabase_service_role_key: SecretStr | None = Field(
-        None, validation_alias=_env("SUPABASE_SERVICE_ROLE_KEY")
-    )
-    supabase_jwt_secret: SecretStr | None = Field(
-        None, validation_alias=_env("SUPABASE_JWT_SECRET")
+    # An sb_secret_... API key; the legacy service_role JWT key is accepted under its
+    # old name. Every call runs as service_role: no JWT secret is needed (or exportable).
+    supabase_secret_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "SUPABASE_SECRET_KEY",
+            "supabase_secret_key",
+            "SUPABASE_SERVICE_ROLE_KEY",
+            "supabase_service_role_key",
+        ),
     )
 
     # Local mode only: trust the seed guide's x-user-id / x-user-org headers.
@@ -134,6 +147,16 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("cors_origin_regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc})") from exc
+        return value
+
     @field_validator("token_secret")
     @classmethod
     def _long_token_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -151,11 +174,28 @@ class Settings(BaseSettings):
                     "(local mode trusts identity headers); set SHEETBRAIN_MODE=production"
                 )
             return self
-        if self.database_url is None and self.supabase_url is None:
-            raise ValueError("production mode needs DATABASE_URL or SUPABASE_URL")
-        if self.supabase_url is not None and self.supabase_service_role_key is None:
-            raise ValueError("SUPABASE_URL needs SUPABASE_SERVICE_ROLE_KEY")
+        problems = self.production_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def production_problems(self) -> list[str]:
+        """What keeps this configuration from serving in production, one line each."""
+        found = (check(self) for check in PRODUCTION_CHECKS)
+        return [problem for problem in found if problem is not None]
+
+    @property
+    def clerk_configured(self) -> bool:
+        """Clerk session tokens can be verified (an issuer to find the keys, or a key)."""
+        return any((self.clerk_issuer, self.clerk_jwt_key, self.clerk_jwks_url))
+
+    @property
+    def cors_origin_pattern(self) -> str | None:
+        """Browser origins allowed by pattern: the setting, else in production the
+        add-on sidebars' (Apps Script HTML service) origins."""
+        if self.cors_origin_regex is not None:
+            return self.cors_origin_regex
+        return APPS_SCRIPT_ORIGIN_REGEX if self.mode == "production" else None
 
     @property
     def trusts_identity_headers(self) -> bool:
@@ -168,6 +208,52 @@ class Settings(BaseSettings):
         if self.supabase_url is not None:
             return "supabase"
         return "embedded"
+
+
+# Production start-up checks: each answers the one line that names what is missing.
+
+
+def _database_configured(settings: Settings) -> str | None:
+    if settings.database_url is not None:
+        return None
+    if settings.supabase_url is None:
+        return (
+            "production mode needs a database: set DATABASE_URL, or SUPABASE_URL with "
+            "SUPABASE_SECRET_KEY"
+        )
+    if settings.supabase_secret_key is None:
+        return "SUPABASE_URL needs SUPABASE_SECRET_KEY (or the legacy SUPABASE_SERVICE_ROLE_KEY)"
+    return None
+
+
+def _identity_source_configured(settings: Settings) -> str | None:
+    if settings.google_client_ids and settings.token_secret is None:
+        return "GOOGLE_CLIENT_IDS needs SHEETBRAIN_TOKEN_SECRET (the add-on's sign-in)"
+    if settings.token_secret is not None and not settings.google_client_ids:
+        return "SHEETBRAIN_TOKEN_SECRET needs GOOGLE_CLIENT_IDS (the add-on's sign-in)"
+    if settings.clerk_configured or settings.google_client_ids:
+        return None
+    return (
+        "production mode needs an identity source: set CLERK_ISSUER (or CLERK_JWT_KEY) for "
+        "Clerk session tokens, or GOOGLE_CLIENT_IDS with SHEETBRAIN_TOKEN_SECRET for the "
+        "add-on's sign-in"
+    )
+
+
+def _clerk_authorized_parties_listed(settings: Settings) -> str | None:
+    if settings.clerk_configured and not settings.clerk_authorized_parties:
+        return (
+            "CLERK_AUTHORIZED_PARTIES must list the origins allowed to present Clerk "
+            "session tokens (their azp claim) when Clerk is configured"
+        )
+    return None
+
+
+PRODUCTION_CHECKS: tuple[Callable[[Settings], str | None], ...] = (
+    _database_configured,
+    _identity_source_configured,
+    _clerk_authorized_parties_listed,
+)
 
 
 def _is_loopback(host: str) -> bool:

@@ -53,12 +53,12 @@ select is_empty(
 select set_eq(
   $$ select p.proname::text from pg_catalog.pg_proc p
       where p.pronamespace = 'public'::regnamespace
-        and p.proname in ('list_policies', 'get_policy', 'retrieve_policy_chunks')
-        and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')
+        and p.proname in ('list_policies', 'get_policy', 'set_policy_tags')
         and pg_catalog.has_function_privilege('service_role', p.oid, 'EXECUTE')
+        and not pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')
         and not pg_catalog.has_function_privilege('anon', p.oid, 'EXECUTE') $$,
-  array['list_policies', 'get_policy', 'retrieve_policy_chunks'],
-  'member reads are granted to authenticated and service_role, not anon'
+  array['list_policies', 'get_policy', 'set_policy_tags'],
+  'member reads (with an actor) and tagging are service_role only'
 );
 select ok(
   not pg_catalog.has_table_privilege('authenticated', 'public.policy_chunks', 'INSERT, UPDATE, DELETE')
@@ -73,7 +73,7 @@ insert into actors values
   ('a_admin', '{"clerk_user_id": "user_pa", "clerk_org_id": "org_pa", "org_role": "org:admin"}'),
   ('a_member', '{"clerk_user_id": "user_pa_m", "clerk_org_id": "org_pa", "org_role": "org:member"}'),
   ('b_admin', '{"clerk_user_id": "user_pb", "clerk_org_id": "org_pb", "org_role": "admin"}');
-grant select on actors to authenticated;
+grant select on actors to authenticated, service_role;
 
 create temporary table ingested (name text primary key, r jsonb) on commit drop;
 grant select on ingested to authenticated;
@@ -281,26 +281,6 @@ select is_empty(
   $$ select 1 from public.retrieve_policy_chunks(current_setting('test.org_b')::uuid, 'VLOOKUP') $$,
   'RLS: retrieval for another org''s id returns nothing to a member'
 );
-select is(
-  (select (r ->> 'total')::integer from (select public.list_policies() as r) x),
-  8,
-  'list_policies counts the caller''s policies'
-);
-select is(
-  (select pg_catalog.jsonb_path_query_array(public.list_policies(q => 'approximate'), '$.policies[*].title')),
-  '["Lookup rules"]'::jsonb,
-  'list_policies full-text filter'
-);
-select throws_ok(
-  $$ select public.get_policy(current_setting('test.b_policy')::uuid) $$,
-  'PT404', 'policy not found',
-  'get_policy of another org''s id is not found'
-);
-select is(
-  (select public.list_policies() ->> 'organization_found'),
-  'true',
-  'list_policies reports the org as provisioned'
-);
 select throws_ok(
   $$ select public.ingest_policy((select actor from actors where name = 'a_admin'),
        'T', 'x', pg_catalog.repeat('4', 64), '[{"content": "x", "token_count": 1}]', 1, 1) $$,
@@ -308,12 +288,39 @@ select throws_ok(
   'authenticated cannot execute ingest_policy'
 );
 
-set local "request.jwt.claims" = '{"sub": "user_new", "org_id": "org_not_yet", "org_role": "org:member"}';
+reset role;
+
+-- ---------------------------------------------------------------- member reads (service_role, actor)
+set local role service_role;
 select is(
-  public.list_policies(),
+  (select (r ->> 'total')::integer
+     from (select public.list_policies((select actor from actors where name = 'a_member')) as r) x),
+  8,
+  'list_policies counts the actor''s organization''s policies'
+);
+select is(
+  (select pg_catalog.jsonb_path_query_array(
+     public.list_policies((select actor from actors where name = 'a_member'), q => 'approximate'),
+     '$.policies[*].title')),
+  '["Lookup rules"]'::jsonb,
+  'list_policies full-text filter'
+);
+select throws_ok(
+  $$ select public.get_policy((select actor from actors where name = 'a_member'), current_setting('test.b_policy')::uuid) $$,
+  'PT404', 'policy not found',
+  'get_policy of another org''s id is not found'
+);
+select is(
+  (select public.list_policies((select actor from actors where name = 'a_member')) ->> 'organization_found'),
+  'true',
+  'list_policies reports the org as provisioned'
+);
+select is(
+  public.list_policies('{"clerk_user_id": "user_new", "clerk_org_id": "org_not_yet", "org_role": "org:member"}'),
   '{"policies": [], "total": 0, "organization_found": false}'::jsonb,
   'an unprovisioned org gets an empty list and organization_found = false'
 );
+reset role;
 
 select * from finish();
 rollback;

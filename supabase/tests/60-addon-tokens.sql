@@ -32,9 +32,10 @@ select is_empty(
   'token functions are executable by service_role only'
 );
 select ok(
-  pg_catalog.has_function_privilege('authenticated', 'public.get_me()', 'EXECUTE')
-  and not pg_catalog.has_function_privilege('anon', 'public.get_me()', 'EXECUTE'),
-  'get_me is a member read'
+  pg_catalog.has_function_privilege('service_role', 'public.get_me(jsonb)', 'EXECUTE')
+  and not pg_catalog.has_function_privilege('authenticated', 'public.get_me(jsonb)', 'EXECUTE')
+  and not pg_catalog.has_function_privilege('anon', 'public.get_me(jsonb)', 'EXECUTE'),
+  'get_me (with an actor) is service_role only'
 );
 
 -- ---------------------------------------------------------------- fixture (as owner)
@@ -206,11 +207,13 @@ select ok(
     where u.clerk_user_id = 'user_tok_ann'),
   'a user sees only their own sessions'
 );
+reset role;
+set local role service_role;
 select is(
-  public.get_me(),
+  public.get_me('{"clerk_user_id": "user_tok_ann", "clerk_org_id": "user_tok_ann", "org_role": "org:admin"}'),
   '{"user": {"id": "user_tok_ann", "email": "Ann@Example.com", "name": "Ann"},
     "organization": {"id": "user_tok_ann", "name": "", "personal": true}}'::jsonb,
-  'get_me answers the caller and their organization from the JWT claims'
+  'get_me answers the actor and their organization'
 );
 reset role;
 

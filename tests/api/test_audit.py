@@ -21,7 +21,7 @@ from sheetbrain.app import create_app
 from sheetbrain.audit import service as audit_service
 from sheetbrain.review import AiFinding, PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.settings import Settings
-from sheetbrain.store.gateway import Claims, Gateway, Transport
+from sheetbrain.store.gateway import Gateway, Transport
 from sheetbrain.store.postgres import PostgresTransport
 from support.ids import unique_id
 
@@ -80,9 +80,9 @@ class CountingTransport:
         self.inner = inner
         self.calls: list[str] = []
 
-    async def call(self, function: str, args: Mapping[str, Any], claims: Claims | None) -> Any:
+    async def call(self, function: str, args: Mapping[str, Any]) -> Any:
         self.calls.append(function)
-        return await self.inner.call(function, args, claims)
+        return await self.inner.call(function, args)
 
     async def close(self) -> None:
         await self.inner.close()
@@ -148,6 +148,7 @@ async def test_the_seed_guide_call_returns_results_for_both_formulas(api: AuditA
         {
             "cell": None,
             "formula": "=SUM(A1:A10)",
+            "compliant": True,
             "riskLevel": "low",
             "issues": ["Reviewed =SUM(A1:A10)"],
             "recommendation": "Document the inputs.",
@@ -155,6 +156,7 @@ async def test_the_seed_guide_call_returns_results_for_both_formulas(api: AuditA
         {
             "cell": None,
             "formula": "=VLOOKUP(B2, Sheet1!A:B, 2, FALSE)",
+            "compliant": False,
             "riskLevel": "medium",
             "issues": [VLOOKUP_UNHANDLED, "Reviewed =VLOOKUP(B2, Sheet1!A:B, 2, FALSE)"],
             "recommendation": body["results"][1]["recommendation"],

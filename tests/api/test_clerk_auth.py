@@ -26,6 +26,7 @@ from support.clerk_tokens import (
     tampered,
     unsigned_token,
 )
+from support.google_id_tokens import CLIENT_ID, TOKEN_SECRET
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -218,7 +219,12 @@ async def test_identity_headers_are_ignored_in_production(
 async def test_a_token_signed_with_an_unknown_key_id_is_401_after_refreshing_the_jwks(
     database_url: str, gateway: Gateway
 ) -> None:
-    settings = production_settings(database_url, clerk_jwks_url=JWKS_URL, clerk_issuer=ISSUER)
+    settings = production_settings(
+        database_url,
+        clerk_jwks_url=JWKS_URL,
+        clerk_issuer=ISSUER,
+        clerk_authorized_parties=[AUTHORIZED_PARTY],
+    )
     token = CLERK.token(CLERK.claims("user_x"), kid="ins_rotated_away")
 
     with respx.mock(assert_all_called=True) as router:
@@ -233,8 +239,11 @@ async def test_without_clerk_configured_a_clerk_token_is_401_in_production(
     database_url: str, gateway: Gateway
 ) -> None:
     token = CLERK.token(CLERK.claims("user_x"))
+    addon_sign_in_only = production_settings(
+        database_url, google_client_ids=[CLIENT_ID], token_secret=TOKEN_SECRET
+    )
 
-    async with client_for(production_settings(database_url), gateway) as client:
+    async with client_for(addon_sign_in_only, gateway) as client:
         response = await client.get("/test/whoami", headers=bearer(token))
 
     assert_unauthorized(response, "The bearer token was not issued by a trusted issuer.")

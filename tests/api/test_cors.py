@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from litestar.testing import AsyncTestClient
-
-from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
+from support.cors import preflight
 
 ADDON_ORIGIN = "https://script.google.com"
-
-
-async def preflight(settings: Settings, gateway: Gateway, origin: str) -> dict[str, str]:
-    async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:
-        response = await client.options(
-            "/api/audit",
-            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
-        )
-    return dict(response.headers)
 
 
 async def test_a_listed_origin_is_allowed(local_settings: Settings, gateway: Gateway) -> None:

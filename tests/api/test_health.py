@@ -21,13 +21,23 @@ async def test_health_answers_ok(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": "0.1.0"}
+    body = response.json()
+    assert (set(body), body["status"], body["version"]) == (
+        {"status", "version", "timestamp"},
+        "ok",
+        "0.1.0",
+    )
 
 
 async def test_the_addon_health_path_answers_like_health(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/api/health")
 
-    assert response.json() == {"status": "ok", "version": "0.1.0"}
+    body = response.json()
+    assert (set(body), body["status"], body["version"]) == (
+        {"status", "version", "timestamp"},
+        "ok",
+        "0.1.0",
+    )
 
 
 async def test_ready_reports_every_migration_applied(client: AsyncTestClient[Litestar]) -> None:
@@ -40,6 +50,7 @@ async def test_ready_reports_every_migration_applied(client: AsyncTestClient[Lit
         "status": "ready",
         "database": "ok",
         "migrations": {"applied": len(migrations), "pending": []},
+        "configuration": {"problems": []},
     }
 
 
@@ -81,6 +92,32 @@ async def test_ready_turns_red_with_retry_after_when_the_database_is_unreachable
     assert response.headers["retry-after"] == "5"
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["database"] == "unreachable"
+
+
+async def test_ready_names_what_a_production_configuration_lacks(
+    database_url: str, gateway: Gateway
+) -> None:
+    complete = Settings(
+        mode="production",
+        host="0.0.0.0",
+        database_url=database_url,
+        clerk_issuer="https://clerk.example.com",
+        clerk_authorized_parties=["https://app.example.com"],
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    # Built by copying, so the start-up validation never ran on it.
+    lacking = complete.model_copy(update={"clerk_authorized_parties": []})
+
+    async with AsyncTestClient(app=create_app(lacking, gateway=gateway)) as client:
+        response = await client.get("/ready")
+
+    problem = (
+        "CLERK_AUTHORIZED_PARTIES must list the origins allowed to present Clerk session "
+        "tokens (their azp claim) when Clerk is configured"
+    )
+    assert response.status_code == 503
+    assert response.json()["configuration"] == {"problems": [problem]}
+    assert response.json()["detail"] == f"The service is misconfigured: {problem}."
 
 
 async def test_an_unknown_route_is_a_404_problem(client: AsyncTestClient[Litestar]) -> None:

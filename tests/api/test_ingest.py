@@ -101,7 +101,7 @@ async def small_client(
 # ----------------------------------------------------------------------------- JSON
 
 
-async def test_the_seed_guide_call_creates_a_policy_and_answers_201(
+async def test_the_seed_guide_call_creates_a_policy_and_answers_200(
     client: AsyncTestClient[Litestar],
 ) -> None:
     who = caller()
@@ -113,7 +113,7 @@ async def test_the_seed_guide_call_creates_a_policy_and_answers_201(
 
     response = await client.post("/api/ingest", json=payload, headers=who)
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     body = response.json()
     assert body["success"] is True
     assert body["created"] is True
@@ -156,7 +156,7 @@ async def test_the_addon_json_shape_uses_the_file_name_as_title(
 
     response = await client.post("/api/ingest", json=payload, headers=caller())
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert response.json()["policy"]["title"] == "Data rules"
 
 
@@ -188,7 +188,7 @@ async def test_the_same_text_in_two_organizations_makes_two_policies(
     first = await client.post("/api/ingest", json=payload, headers=caller())
     second = await client.post("/api/ingest", json=payload, headers=caller())
 
-    assert (first.status_code, second.status_code) == (201, 201)
+    assert (first.status_code, second.status_code) == (200, 200)
     assert first.json()["policyId"] != second.json()["policyId"]
 
 
@@ -238,7 +238,7 @@ async def test_json_content_at_the_upload_limit_is_accepted(
         "/api/ingest", json={"title": "T", "content": "x" * 1000}, headers=caller()
     )
 
-    assert response.status_code == 201
+    assert response.status_code == 200
 
 
 async def test_json_without_content_is_400_validation(client: AsyncTestClient[Litestar]) -> None:
@@ -264,7 +264,7 @@ async def test_the_addon_multipart_pdf_upload_creates_a_policy(
 
     response = await upload(client, who, pdf, "Lookup policy.pdf")
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     policy = response.json()["policy"]
     assert (policy["title"], policy["source"]) == ("Lookup policy", "upload")
     assert policy["content"] == "Never use VLOOKUP approximate match.\nUse INDEX and MATCH."
@@ -276,7 +276,7 @@ async def test_text_the_addon_labels_as_pdf_is_ingested_as_text(
 ) -> None:
     response = await upload(client, caller(), b"# Rules\nAvoid INDIRECT.", "Rules.pdf")
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert response.json()["policy"]["content"] == "# Rules\nAvoid INDIRECT."
 
 
@@ -285,7 +285,7 @@ async def test_a_docx_upload_keeps_headings(client: AsyncTestClient[Litestar]) -
 
     response = await upload(client, caller(), data, "external.docx")
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert response.json()["policy"]["content"] == (
         "# External data\n\nWrap IMPORTRANGE in IFERROR."
     )
@@ -438,7 +438,7 @@ async def test_a_file_part_without_a_filename_is_read_as_text(
 
     response = await client.post("/api/v1/ingest", content=body, headers={**caller(), **headers})
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert response.json()["policy"]["title"] == "Keep inputs on one sheet."
 
 
@@ -495,7 +495,8 @@ async def test_reuploading_the_same_pdf_updates_the_policy(
     first = await upload(client, who, pdf, "v1.pdf")
     second = await upload(client, who, pdf, "v2.pdf")
 
-    assert (first.status_code, second.status_code) == (201, 200)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (first.json()["created"], second.json()["created"]) == (True, False)
     assert second.json()["policy"]["title"] == "v2"
     assert policy_count(db, who) == DEFAULT_POLICY_COUNT + 1
     assert ingestion_logs(db, who) == [(len(pdf), 1, True, None, True)] * 2

@@ -24,6 +24,7 @@ POLICY_FIELDS = {
     "department",
     "source",
     "isDefault",
+    "tags",
     "createdAt",
     "updatedAt",
 }
@@ -46,7 +47,7 @@ async def add_policy(
 ) -> dict[str, Any]:
     payload = {"title": "Policy", "content": f"Rule {uuid.uuid4().hex}.", **fields}
     response = await client.post("/api/ingest", json=payload, headers=who)
-    assert response.status_code == 201
+    assert response.status_code == 200
     policy: dict[str, Any] = response.json()["policy"]
     return policy
 
@@ -55,6 +56,74 @@ def assert_problem(response: Any, status: int, code: str) -> None:
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == code
+
+
+# ----------------------------------------------------------------------------- create
+
+
+async def create(client: AsyncTestClient[Litestar], who: dict[str, str], **fields: Any) -> Any:
+    payload = {"title": "Rounding", "content": f"Round to cents {uuid.uuid4().hex}.", **fields}
+    return await client.post("/api/policies", json=payload, headers=who)
+
+
+async def test_a_member_creates_a_tagged_policy(client: AsyncTestClient[Litestar]) -> None:
+    admin = caller()
+
+    response = await create(client, member_of(admin), tags=[" currency ", "rounding", "currency"])
+
+    assert response.status_code == 201
+    assert (response.json()["source"], response.json()["tags"]) == (
+        "manual",
+        ["currency", "rounding"],
+    )
+
+
+async def test_the_same_text_again_updates_that_policy_with_200(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    who, content = caller(), f"Round to cents {uuid.uuid4().hex}."
+    first = await create(client, who, content=content, tags=["a"])
+
+    second = await create(client, who, content=content, title="Rounding v2", tags=["b"])
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json()["id"] == first.json()["id"]
+    assert (second.json()["title"], second.json()["tags"]) == ("Rounding v2", ["b"])
+
+
+async def test_a_policy_created_without_tags_has_none(client: AsyncTestClient[Litestar]) -> None:
+    response = await create(client, caller())
+
+    assert (response.status_code, response.json()["tags"]) == (201, [])
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"title": "  "}, {"content": ""}, {"tags": ["x" * 51]}, {"tags": [" "]}, {"tags": ["t"] * 21}],
+    ids=["blank-title", "empty-content", "long-tag", "blank-tag", "too-many-tags"],
+)
+async def test_a_bad_policy_draft_is_400(
+    client: AsyncTestClient[Litestar], fields: dict[str, Any]
+) -> None:
+    response = await create(client, caller(), **fields)
+
+    assert_problem(response, 400, "bad-request")
+
+
+async def test_content_without_text_is_422_and_logged(
+    client: AsyncTestClient[Litestar], db: psycopg.Connection[Any]
+) -> None:
+    who = caller()
+
+    response = await create(client, who, content=" \n\t ")
+
+    assert_problem(response, 422, "no-text-found")
+    failures = db.execute(
+        "select l.success from public.ingestion_logs l"
+        " join public.organizations o on o.id = l.organization_id where o.clerk_org_id = %s",
+        (who["x-user-org"],),
+    ).fetchall()
+    assert failures == [(False,)]
 
 
 # ----------------------------------------------------------------------------- list

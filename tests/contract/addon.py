@@ -125,6 +125,8 @@ def assert_result_entry(entry: dict[str, Any]) -> None:
     """Every field the add-ons read from one `results[]` entry, with its type."""
     assert "cell" in entry
     assert isinstance(entry["formula"], str)
+    # Both sidebars count `results.filter(r => r.compliant)` and draw the badge from it.
+    assert isinstance(entry["compliant"], bool)
     assert entry["riskLevel"] in RISK_LEVELS
     assert isinstance(entry["issues"], list)
     assert all(isinstance(issue, str) for issue in entry["issues"])

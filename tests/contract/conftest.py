@@ -17,6 +17,7 @@ from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
 from support.ids import unique_id
+from support.production import addon_production_settings
 
 GOOGLE = GoogleAccounts(kid="contract-google-key")
 
@@ -41,6 +42,12 @@ def addon_settings(local_settings: Settings) -> Settings:
             "google_jwks_url": JWKS_URL,
         }
     )
+
+
+@pytest.fixture
+def production_settings(database_url: str) -> Settings:
+    """Production mode with the add-on's Google sign-in as its identity source."""
+    return addon_production_settings(database_url=database_url)
 
 
 @pytest.fixture

@@ -74,6 +74,19 @@ async def test_an_approximate_lookup_is_coloured_as_a_risk(
     assert uncoloured == []
 
 
+async def test_only_cells_without_warnings_or_errors_count_as_compliant(
+    service: AsyncTestClient[Litestar], session: AddonSession
+) -> None:
+    request = load_request("audit_sheet_context")
+
+    response = await replay(service, request, session.access_token)
+
+    body = response.json()
+    compliant = sorted(entry["cell"] for entry in body["results"] if entry["compliant"])
+    assert compliant == request.expect["compliantCells"]
+    assert body["summary"]["compliant"] == len(compliant)
+
+
 async def test_the_original_backends_keys_are_kept_beside_results(
     service: AsyncTestClient[Litestar], session: AddonSession
 ) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from pydantic import SecretStr
 
 from contract.addon import APPS_SCRIPT_USER_AGENT, assert_error_body, load_request, replay
 from contract.conftest import GOOGLE, AddonSession
@@ -15,7 +15,7 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, OTHER_CLIENT_ID, TOKEN_SECRET
+from support.google_id_tokens import OTHER_CLIENT_ID
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -46,6 +46,63 @@ async def test_debug_login_answers_the_access_token_the_deployed_addon_reads(
 ) -> None:
     assert isinstance(session.access_token, str)
     assert session.access_token.count(".") == 2
+
+
+@pytest.mark.parametrize(
+    ("user_id", "org_id"),
+    [
+        ("{email}", "{org} Finance & Ops"),
+        ("{user}", "{org} Société Générale (FR) #1"),
+    ],
+    ids=["email-as-user-id", "organisation-name-as-org-id"],
+)
+async def test_debug_login_accepts_the_ids_the_standalone_addon_really_sends(
+    service: AsyncTestClient[Litestar],
+    db: psycopg.Connection[tuple[Any, ...]],
+    user_id: str,
+    org_id: str,
+) -> None:
+    user = unique_id("user")
+    email = f"{user}+sheets@example.com"
+    names = {"email": email, "user": user, "org": unique_id("org")}
+    user_id, org_id = user_id.format(**names), org_id.format(**names)
+    login = load_request("debug_login", userId=user_id, email=email, orgId=org_id)
+
+    response = await replay(service, login, token=None)
+    me = await service.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {response.json()['accessToken']}"}
+    )
+
+    assert response.status_code == 200
+    assert (me.json()["user"]["id"], me.json()["user"]["email"]) == (user_id, email)
+    assert me.json()["organization"]["id"] == org_id
+    stored = db.execute(
+        "select u.clerk_user_id, o.clerk_org_id from public.organization_memberships m"
+        " join public.users u on u.id = m.user_id"
+        " join public.organizations o on o.id = m.organization_id"
+        " where u.clerk_user_id = %s",
+        (user_id,),
+    ).fetchall()
+    assert stored == [(user_id, org_id)]
+
+
+@pytest.mark.parametrize(
+    "org_id",
+    ["org\nwith a line break", "org\u0000nul", "   ", "o" * 257],
+    ids=["line-break", "nul", "blank", "too-long"],
+)
+async def test_debug_login_refuses_an_org_id_with_control_characters_blank_or_too_long(
+    service: AsyncTestClient[Litestar], org_id: str
+) -> None:
+    login = load_request("debug_login", userId=unique_id("user"), email="x@example.com")
+    body = {**login.body, "orgId": org_id}
+
+    response = await replay(
+        service, type(login)(login.method, login.path, login.headers, body), None
+    )
+
+    assert_error_body(response, 400)
+    assert "accessToken" not in response.json()
 
 
 async def test_the_original_refresh_call_answers_success_and_new_tokens(
@@ -151,17 +208,9 @@ async def test_a_replayed_refresh_token_ends_the_sign_in(
 
 
 async def test_debug_login_is_refused_outside_local_mode(
-    database_url: str, gateway: Gateway
+    production_settings: Settings, gateway: Gateway
 ) -> None:
-    settings = Settings(
-        mode="production",
-        host="0.0.0.0",
-        database_url=database_url,
-        token_secret=SecretStr(TOKEN_SECRET),
-        google_client_ids=[CLIENT_ID],
-        google_jwks_url=JWKS_URL,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = production_settings
     login = load_request("debug_login", userId="user_x", email="x@example.com", orgId="org_x")
 
     async with AsyncTestClient(app=create_app(settings, gateway=gateway)) as client:

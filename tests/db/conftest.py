@@ -14,12 +14,11 @@ from sheetbrain.store.postgrest import SupabaseTransport
 from support.fake_postgrest import SERVICE_KEY, FakePostgrest
 
 SUPABASE_URL = "http://supabase.test"
-JWT_SECRET = "test-jwt-secret-that-is-at-least-32-characters-long"
 
 
 @pytest.fixture
 async def fake_postgrest(database_url: str) -> AsyncIterator[FakePostgrest]:
-    fake = FakePostgrest(database_url, JWT_SECRET)
+    fake = FakePostgrest(database_url)
     with respx.mock(assert_all_called=False) as router:
         fake.install(router, SUPABASE_URL)
         yield fake
@@ -32,7 +31,7 @@ async def supabase_gateway(fake_postgrest: FakePostgrest) -> AsyncIterator[Gatew
         SERVICE_KEY,
         AsyncClientOptions(postgrest_client_retry=False, auto_refresh_token=False),
     )
-    gateway = Gateway(SupabaseTransport(client, JWT_SECRET))
+    gateway = Gateway(SupabaseTransport(client))
     yield gateway
     await gateway.close()
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from sheetbrain.auth.identity import Identity
 from sheetbrain.auth.tokens import hash_refresh_token
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
@@ -74,11 +75,11 @@ async def test_a_rotation_answers_the_account_and_family(any_gateway: Gateway) -
     )
 
 
-async def test_get_me_reads_the_caller_as_a_member(any_gateway: Gateway) -> None:
+async def test_get_me_reads_the_actor_and_their_organization(any_gateway: Gateway) -> None:
     user, org, email = await member(any_gateway)
 
     me = await token_store.get_me(
-        any_gateway, {"sub": user, "org_id": org, "org_role": "org:admin"}
+        any_gateway, Identity(user_id=user, org_id=org, org_role="org:admin", source="clerk")
     )
 
     assert me == token_store.Me(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -13,15 +14,6 @@ from sheetbrain.store.gateway import Gateway
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
-
-
-class OrgStats(BaseModel):
-    total_users: int
-    total_policies: int
-    total_audits: int
-    audits_this_month: int
-    plan: str | None
-    subscription_status: str | None
 
 
 class Provisioned(BaseModel):
@@ -59,42 +51,58 @@ async def test_a_jsonb_function_returns_an_object(any_gateway: Gateway) -> None:
     assert org.role == "org:admin"
 
 
-async def test_a_table_function_returns_rows_for_the_members_own_org(any_gateway: Gateway) -> None:
+class ActorStats(BaseModel):
+    organization_id: uuid.UUID | None
+    total_users: int
+    plan: str
+
+
+def actor_of(user: str, org: str, role: str = "org:admin") -> dict[str, str]:
+    return {"clerk_user_id": user, "clerk_org_id": org, "org_role": role}
+
+
+async def test_a_member_read_returns_the_actors_own_organization(any_gateway: Gateway) -> None:
     user, org_key, org = await provision(any_gateway)
-    claims = {"sub": user, "org_id": org_key, "org_role": "org:admin"}
 
-    rows = await any_gateway.rpc(
-        "get_org_stats", {"org_id": str(org.organization_id)}, list[OrgStats], claims=claims
-    )
+    rows = await any_gateway.rpc("org_stats", {"actor": actor_of(user, org_key)}, list[ActorStats])
 
-    assert [(r.total_users, r.total_audits, r.plan, r.subscription_status) for r in rows] == [
-        (1, 0, "free", "active")
-    ]
+    assert rows == [ActorStats(organization_id=org.organization_id, total_users=1, plan="free")]
 
 
-async def test_rls_hides_another_orgs_stats_from_a_member(any_gateway: Gateway) -> None:
-    _, _, victim = await provision(any_gateway)
+async def test_a_member_read_never_reaches_another_organizations_row(
+    any_gateway: Gateway,
+) -> None:
+    _, victim_key, _ = await provision(any_gateway)
     intruder, intruder_org, _ = await provision(any_gateway)
-    claims = {"sub": intruder, "org_id": intruder_org, "org_role": "org:admin"}
-
-    rows = await any_gateway.rpc(
-        "get_org_stats", {"org_id": str(victim.organization_id)}, list[OrgStats], claims=claims
+    victim_policy = await any_gateway.rpc(
+        "list_policies",
+        {"actor": actor_of(unique_id("user"), victim_key), "page_limit": 1},
+        dict[str, Any],
     )
 
-    assert rows == []
-
-
-async def test_a_member_cannot_execute_a_service_function(any_gateway: Gateway) -> None:
-    user, org_key, org = await provision(any_gateway)
-    claims = {"sub": user, "org_id": org_key, "org_role": "org:admin"}
-
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         await any_gateway.rpc(
-            "increment_audit_usage",
-            {"org_id": str(org.organization_id), "month": "2026-11"},
-            int,
-            claims=claims,
+            "get_policy",
+            {
+                "actor": actor_of(intruder, intruder_org),
+                "policy_id": victim_policy["policies"][0]["id"],
+            },
+            dict[str, Any],
         )
+
+
+async def test_a_member_read_without_an_actor_is_refused(any_gateway: Gateway) -> None:
+    with pytest.raises(StoreError) as raised:
+        await any_gateway.rpc("org_stats", {"actor": None}, list[ActorStats])
+
+    assert (raised.value.code, raised.value.message) == ("PT401", "actor required")
+
+
+async def test_a_member_read_with_a_malformed_actor_is_forbidden(any_gateway: Gateway) -> None:
+    with pytest.raises(Forbidden) as raised:
+        await any_gateway.rpc("org_stats", {"actor": {"clerk_user_id": "user_x"}}, list[ActorStats])
+
+    assert (raised.value.code, raised.value.message) == ("PT403", "malformed actor")
 
 
 async def test_a_bad_argument_maps_to_invalid_input(any_gateway: Gateway) -> None:

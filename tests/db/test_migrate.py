@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from sheetbrain.settings import REPO_ROOT
+from sheetbrain.settings import REPO_ROOT, Settings
+from sheetbrain.store.connect import migrate_database, prepare_database
 from sheetbrain.store.migrate import apply_migrations, discover_migrations, pending_versions
 
 pytestmark = pytest.mark.db
@@ -57,18 +58,88 @@ def test_a_second_run_applies_nothing(empty_database: str) -> None:
     assert (second.applied, second.seeded) == ([], False)
 
 
-def test_the_seed_loads_the_demo_organisation_once(empty_database: str) -> None:
+def count(conninfo: str, table: str) -> int:
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(f"select count(*) from public.{table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def settings_for(conninfo: str, **values: object) -> Settings:
+    return Settings(database_url=conninfo, _env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_the_seed_creates_plans_and_templates_but_no_account(empty_database: str) -> None:
     apply_migrations(empty_database, SUPABASE_DIR)
-    apply_migrations(empty_database, SUPABASE_DIR)
+
+    tables = ("plans", "policy_templates", "organizations", "users")
+    assert [count(empty_database, table) for table in tables] == [3, 7, 0, 0]
+
+
+def test_local_mode_start_up_creates_the_demo_admin_once(empty_database: str) -> None:
+    prepare_database(settings_for(empty_database))
+    prepare_database(settings_for(empty_database))
 
     with psycopg.connect(empty_database) as conn:
         rows = conn.execute(
-            "select count(*) from public.organizations where clerk_org_id = 'org_demo'"
-        ).fetchone()
-    assert rows == (1,)
+            "select o.name, u.email, u.name, m.role from public.organization_memberships m"
+            " join public.organizations o on o.id = m.organization_id"
+            " join public.users u on u.id = m.user_id"
+            " where o.clerk_org_id = 'org_demo' and u.clerk_user_id = 'user_demo'"
+        ).fetchall()
+    assert rows == [("Demo Organization", "demo@example.com", "Demo User", "org:admin")]
+
+
+def test_db_migrate_creates_no_demo_account(empty_database: str) -> None:
+    migrate_database(settings_for(empty_database))
+
+    assert count(empty_database, "organizations") == 0
+
+
+def test_a_production_start_creates_no_demo_account(empty_database: str) -> None:
+    apply_migrations(empty_database, SUPABASE_DIR)
+    production = settings_for(
+        empty_database,
+        mode="production",
+        host="0.0.0.0",
+        google_client_ids=["client.apps.googleusercontent.com"],
+        token_secret="a-production-token-secret-of-32-bytes-or-more",
+    )
+
+    prepare_database(production)
+
+    assert count(empty_database, "organizations") == 0
 
 
 def test_pending_versions_lists_files_not_yet_applied() -> None:
     versions = [m.version for m in discover_migrations(SUPABASE_DIR)]
 
     assert pending_versions(versions[:-1], SUPABASE_DIR) == versions[-1:]
+
+
+def test_where_pg_cron_cannot_run_the_schedule_migration_changes_nothing_and_says_why(
+    empty_database: str,
+) -> None:
+    apply_migrations(empty_database, SUPABASE_DIR)
+    migration = next(SUPABASE_DIR.glob("migrations/*_pg_cron_enabled_as_documented.sql"))
+    notices: list[str] = []
+
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        conn.add_notice_handler(lambda notice: notices.append(notice.message_primary or ""))
+        installed = conn.execute(
+            "select exists (select 1 from pg_available_extensions where name = 'pg_cron')"
+        ).fetchone()
+        conn.execute(migration.read_text())
+        cron_schemas = conn.execute(
+            "select count(*) from pg_namespace where nspname = 'cron'"
+        ).fetchone()
+
+    # Not installed here (CI), or installed but not preloaded: either way, a no-op.
+    expected = (
+        "pg_cron cannot be enabled here ("
+        if installed == (True,)
+        else "pg_cron is not available: retention jobs not scheduled"
+    )
+    assert len(notices) == 1
+    assert notices[0].startswith(expected)
+    assert cron_schemas == (0,)

@@ -32,9 +32,17 @@ DAY = dt.timedelta(days=1)
 Run = Callable[..., Result]
 
 
+# The operator shares the service's production configuration (an identity source too).
+PRODUCTION_ENV = {
+    "SHEETBRAIN_MODE": "production",
+    "GOOGLE_CLIENT_IDS": "operator-test.apps.googleusercontent.com",
+    "SHEETBRAIN_TOKEN_SECRET": "operator-test-token-secret-of-at-least-32-bytes",
+}
+
+
 def operator(database_url: str) -> Run:
     def invoke(*args: str) -> Result:
-        env = {"DATABASE_URL": database_url, "SHEETBRAIN_MODE": "production"}
+        env = {**PRODUCTION_ENV, "DATABASE_URL": database_url}
         return CliRunner().invoke(cli, list(args), env=env)
 
     return invoke
@@ -167,10 +175,7 @@ def test_stats_of_an_unknown_org_exits_1(run: Run) -> None:
 
 
 def test_an_unreachable_database_exits_1_with_one_line() -> None:
-    env = {
-        "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
-        "SHEETBRAIN_MODE": "production",
-    }
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing"}
 
     result = CliRunner().invoke(cli, ["db", "cleanup"], env=env)
 

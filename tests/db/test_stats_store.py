@@ -6,22 +6,24 @@ import datetime as dt
 
 import pytest
 
+from sheetbrain.auth.identity import Identity
 from sheetbrain.store import stats as store
 from sheetbrain.store.errors import InvalidInput
 from sheetbrain.store.gateway import Gateway
-from support.stats_data import add_audit, seed_org, set_usage, this_month
+from support.stats_data import SeededOrg, add_audit, seed_org, set_usage, this_month
 
 pytestmark = pytest.mark.db
 
 
-async def test_a_member_reads_their_orgs_stats_with_their_claims(
-    any_gateway: Gateway, database_url: str
-) -> None:
+def caller(org: SeededOrg, user_id: str, role: str) -> Identity:
+    return Identity(user_id=user_id, org_id=org.clerk_org_id, org_role=role, source="clerk")
+
+
+async def test_a_member_reads_their_orgs_stats(any_gateway: Gateway, database_url: str) -> None:
     org = seed_org(database_url)
     add_audit(database_url, org, age=dt.timedelta(hours=1), formulas=4)
-    claims = {"sub": org.member_user_id, "org_id": org.clerk_org_id, "org_role": "org:member"}
 
-    stats = await store.org_stats(any_gateway, claims=claims)
+    stats = await store.org_stats(any_gateway, caller(org, org.member_user_id, "org:member"))
 
     assert (stats.organization_id, stats.total_users, stats.total_audits) == (
         org.organization_id,
@@ -30,16 +32,18 @@ async def test_a_member_reads_their_orgs_stats_with_their_claims(
     )
 
 
-async def test_a_member_naming_another_org_reads_zeros(
+async def test_a_member_reads_only_their_own_orgs_history(
     any_gateway: Gateway, database_url: str
 ) -> None:
     org, other = seed_org(database_url), seed_org(database_url)
+    add_audit(database_url, org, age=dt.timedelta(hours=2), formulas=3)
     add_audit(database_url, other, age=dt.timedelta(hours=1), formulas=4)
-    claims = {"sub": org.admin_user_id, "org_id": org.clerk_org_id, "org_role": "org:admin"}
 
-    stats = await store.org_stats(any_gateway, claims=claims, org=other.clerk_org_id)
+    history = await store.audit_history(
+        any_gateway, caller(org, org.member_user_id, "org:member"), 10, None
+    )
 
-    assert (stats.organization_id, stats.total_audits) == (None, 0)
+    assert [record.formula_count for record in history] == [3]
 
 
 async def test_the_dashboard_bundle_arrives_in_one_call(
@@ -48,9 +52,10 @@ async def test_the_dashboard_bundle_arrives_in_one_call(
     org = seed_org(database_url)
     add_audit(database_url, org, age=dt.timedelta(hours=1), formulas=4, by_severity={"error": 2})
     set_usage(database_url, org, this_month(), 1)
-    claims = {"sub": org.admin_user_id, "org_id": org.clerk_org_id, "org_role": "org:admin"}
 
-    dashboard = await store.dashboard(any_gateway, 3, 5, claims=claims)
+    dashboard = await store.dashboard(
+        any_gateway, caller(org, org.admin_user_id, "org:admin"), 3, 5
+    )
 
     assert [month.audits for month in dashboard.usage] == [0, 0, 1]
     assert [(total.dimension, total.key, total.hits) for total in dashboard.finding_totals] == [
@@ -59,6 +64,19 @@ async def test_the_dashboard_bundle_arrives_in_one_call(
     assert [audit.formula_count for audit in dashboard.recent_audits] == [4]
 
 
+async def test_an_operator_reads_any_org_by_its_clerk_id(
+    any_gateway: Gateway, database_url: str
+) -> None:
+    org = seed_org(database_url)
+    add_audit(database_url, org, age=dt.timedelta(hours=1), formulas=4)
+    set_usage(database_url, org, this_month(), 1)
+
+    report = await store.org_report(any_gateway, org.clerk_org_id, 2)
+
+    assert (report.stats.organization_id, report.stats.total_audits) == (org.organization_id, 1)
+    assert [month.audits for month in report.usage] == [0, 1]
+
+
 async def test_out_of_range_months_are_invalid_input(any_gateway: Gateway) -> None:
     with pytest.raises(InvalidInput, match="invalid months"):
-        await store.usage_by_month(any_gateway, 37, org="org_anything")
+        await store.org_report(any_gateway, "org_anything", 37)

@@ -31,7 +31,7 @@ async def test_the_supabase_transport_reports_a_closed_port_as_unavailable() -> 
         "sb_secret_unused",
         AsyncClientOptions(postgrest_client_retry=False, postgrest_client_timeout=1),
     )
-    gateway = Gateway(SupabaseTransport(client, None))
+    gateway = Gateway(SupabaseTransport(client))
     try:
         with pytest.raises(Unavailable):
             await gateway.rpc("applied_migrations", {}, list[str])

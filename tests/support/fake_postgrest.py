@@ -1,9 +1,13 @@
-"""A stand-in for PostgREST, so the supabase-py transport runs against real Postgres.
+"""A stand-in for a 2026 Supabase project's API, so the supabase-py transport runs
+against real Postgres.
 
-respx routes `POST {url}/rest/v1/rpc/<fn>` here. The bearer token (service key, or a
-Supabase JWT signed with the test secret) decides the role and claims, exactly as
-PostgREST would; the call then runs on the test database through the same executor
-as the psycopg transport, and errors come back in PostgREST's JSON shape and status.
+respx routes `POST {url}/rest/v1/rpc/<fn>` here. Like a project on the new API keys
+whose JWTs are signed with asymmetric keys: the `apikey` must be the project's secret
+key (else 401 "Invalid API key", no code, as Supabase's gateway answers), and the
+bearer must be that key too, which runs the call as service_role. Any other bearer, an
+HS256 member token signed with some legacy JWT secret included, cannot be verified:
+401 PGRST301. The call then runs on the test database through the same executor as
+the psycopg transport, and errors come back in PostgREST's JSON shape and status.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import json
 from typing import Any
 
 import httpx
-import jwt
 import psycopg
 import respx
 
@@ -42,10 +45,9 @@ def postgrest_status(code: str | None) -> int:
 
 
 class FakePostgrest:
-    def __init__(self, database_url: str, jwt_secret: str) -> None:
+    def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self.jwt_secret = jwt_secret
-        self.calls: list[tuple[str, dict[str, Any], str]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
         self._signatures: dict[str, FunctionSignature] = {}
 
     def install(self, router: respx.MockRouter, base_url: str) -> None:
@@ -54,20 +56,26 @@ class FakePostgrest:
         )
 
     async def handle(self, request: httpx.Request, function: str) -> httpx.Response:
-        token = request.headers.get("authorization", "").removeprefix("Bearer ")
         if request.headers.get("apikey") != SERVICE_KEY:
-            return httpx.Response(401, json={"message": "Invalid API key", "code": None})
-        claims = None if token == SERVICE_KEY else self._claims(token)
-        if claims is False:
-            return httpx.Response(401, json={"code": "PGRST301", "message": "JWT invalid"})
+            return httpx.Response(
+                401,
+                json={
+                    "message": "Invalid API key",
+                    "hint": "Double check your Supabase `anon` or `service_role` API key.",
+                },
+            )
+        if request.headers.get("authorization") != f"Bearer {SERVICE_KEY}":
+            return httpx.Response(
+                401,
+                json={"code": "PGRST301", "message": "No suitable key or wrong key type"},
+            )
         args = json.loads(request.content or b"{}")
-        role = "service_role" if claims is None else str(claims.get("role"))
-        self.calls.append((function, args, role))
+        self.calls.append((function, args))
         async with await psycopg.AsyncConnection.connect(
             self.database_url, autocommit=True
         ) as conn:
             try:
-                data = await execute_function(conn, self._signatures, function, args, claims)
+                data = await execute_function(conn, self._signatures, function, args)
             except StoreError as exc:
                 body = {
                     "code": exc.code,
@@ -77,11 +85,3 @@ class FakePostgrest:
                 }
                 return httpx.Response(postgrest_status(exc.code), json=body)
         return httpx.Response(200, json=data)
-
-    def _claims(self, token: str) -> dict[str, Any] | bool:
-        try:
-            return dict(
-                jwt.decode(token, self.jwt_secret, algorithms=["HS256"], audience="authenticated")
-            )
-        except jwt.PyJWTError:
-            return False

@@ -23,7 +23,27 @@ def test_missing_production_configuration_exits_with_one_line(
 
     assert result.exit_code == 2
     assert result.output == (
-        "configuration error: production mode needs DATABASE_URL or SUPABASE_URL\n"
+        "configuration error: production mode needs a database: set DATABASE_URL, or "
+        "SUPABASE_URL with SUPABASE_SECRET_KEY; production mode needs an identity source: "
+        "set CLERK_ISSUER (or CLERK_JWT_KEY) for Clerk session tokens, or GOOGLE_CLIENT_IDS "
+        "with SHEETBRAIN_TOKEN_SECRET for the add-on's sign-in\n"
+    )
+
+
+def test_production_with_clerk_but_no_authorized_parties_exits_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHEETBRAIN_MODE", "production")
+    monkeypatch.setenv("SHEETBRAIN_HOST", "0.0.0.0")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example.com/sheetbrain")
+    monkeypatch.setenv("CLERK_ISSUER", "https://clerk.example.com")
+
+    result = runner.invoke(cli, ["serve"])
+
+    assert (result.exit_code, result.output) == (
+        2,
+        "configuration error: CLERK_AUTHORIZED_PARTIES must list the origins allowed to "
+        "present Clerk session tokens (their azp claim) when Clerk is configured\n",
     )
 
 

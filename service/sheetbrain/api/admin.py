@@ -14,8 +14,9 @@ from litestar.template.config import TemplateConfig
 
 from sheetbrain.api.deps import provide_identity
 from sheetbrain.auth.identity import Identity
+from sheetbrain.auth.local import DEMO_IDENTITY
 from sheetbrain.settings import Settings
-from sheetbrain.stats.dashboard import DEMO_IDENTITY, load_dashboard, usage_chart
+from sheetbrain.stats.dashboard import load_dashboard, usage_chart
 from sheetbrain.store.gateway import Gateway
 
 ADMIN_TEMPLATES = TemplateConfig(

@@ -36,7 +36,12 @@ from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 
 _TOKEN_CHARS = 8192
-_CLERK_ID = r"^[A-Za-z0-9_.:@-]{1,128}$"
+# What the standalone add-on really sends as ids: an email (with `+`) for the user, an
+# organisation name with spaces or punctuation. Stored as given: any printable text, not
+# blank, no control characters.
+_NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_PRINTABLE_ID = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+_ID_CHARS = 256
 
 
 class TokenRequest(BaseModel):
@@ -86,9 +91,9 @@ class DebugLoginRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    userId: str = Field(pattern=_CLERK_ID)
-    email: str | None = Field(None, max_length=320)
-    orgId: str | None = Field(None, pattern=_CLERK_ID)
+    userId: str = Field(max_length=_ID_CHARS, pattern=_PRINTABLE_ID)
+    email: str | None = Field(None, max_length=320, pattern=_NO_CONTROL_CHARS)
+    orgId: str | None = Field(None, max_length=_ID_CHARS, pattern=_PRINTABLE_ID)
     role: AddonRole = "admin"
 
     def identity(self) -> Identity:

@@ -89,7 +89,8 @@ class BillingController(Controller):
         return await account.open_portal(gateway, stripe_gateway, settings, identity)
 
     @post(
-        ["/api/billing/webhook", "/api/stripe/webhook"],
+        # The original backend's URLs stay valid for existing Stripe endpoints.
+        ["/api/billing/webhook", "/api/stripe/webhook", "/api/webhooks/stripe"],
         status_code=200,
         summary="Stripe events, verified by the Stripe-Signature header",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, get
@@ -20,13 +21,18 @@ class HealthController(Controller):
 
     @get(["/health", "/api/health"], summary="Liveness")
     async def health(self) -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+        # The deployment test page reads `status` and `timestamp`.
+        return {"status": "ok", "version": __version__, "timestamp": datetime.now(UTC)}
 
-    @get("/ready", operation_id="ready", summary="Readiness: database reachable, schema current")
+    @get(
+        "/ready",
+        operation_id="ready",
+        summary="Readiness: configuration complete, database reachable, schema current",
+    )
     async def ready(
         self, gateway: NamedDependency[Gateway], settings: NamedDependency[Settings]
     ) -> Response[dict[str, Any]]:
-        report = await readiness(gateway, settings.supabase_dir)
+        report = await readiness(gateway, settings)
         if not report.ready:
             raise ServiceUnavailable(
                 report.reason, headers={"Retry-After": "5"}, extra=report.as_dict()

@@ -17,7 +17,6 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import JSONBody
-from litestar.response import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sheetbrain.api.policies import LABEL_LENGTH, PolicyView
@@ -55,14 +54,21 @@ class Ingested(BaseModel):
 class IngestController(Controller):
     tags = ["policies"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @post("/api/ingest", operation_id="ingestText", summary="Add a policy from JSON text")
+    # Both add-ons test `=== 200` after an upload, so a new policy answers 200 here too
+    # (`created` tells a new policy from an update); POST /api/policies answers 201.
+    @post(
+        "/api/ingest",
+        status_code=200,
+        operation_id="ingestText",
+        summary="Add a policy from JSON text",
+    )
     async def ingest_text(
         self,
         data: JSONBody[TextIngest],
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         settings: NamedDependency[Settings],
-    ) -> Response[Ingested]:
+    ) -> Ingested:
         async with service.ingestion_attempt(
             gateway, identity, settings.max_upload_bytes
         ) as attempt:
@@ -71,6 +77,7 @@ class IngestController(Controller):
 
     @post(
         "/api/v1/ingest",
+        status_code=200,
         operation_id="ingestDocument",
         summary="Add a policy from an uploaded .txt, .md, .pdf or .docx (multipart, part `file`)",
     )
@@ -80,7 +87,7 @@ class IngestController(Controller):
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         settings: NamedDependency[Settings],
-    ) -> Response[Ingested]:
+    ) -> Ingested:
         async with service.ingestion_attempt(
             gateway, identity, settings.max_upload_bytes
         ) as attempt:
@@ -89,16 +96,14 @@ class IngestController(Controller):
         return _answer(result)
 
 
-def _answer(result: service.IngestResult) -> Response[Ingested]:
-    body = Ingested(
+def _answer(result: service.IngestResult) -> Ingested:
+    return Ingested(
         success=True,
         created=result.created,
         policyId=result.policy.id,
         policy=PolicyView.of(result.policy),
         chunks=result.chunks,
     )
-    # A re-upload of the same text updates the existing policy: 200, not 201.
-    return Response(body, status_code=201 if result.created else 200)
 
 
 def _text_document(data: TextIngest) -> service.Document:

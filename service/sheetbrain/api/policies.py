@@ -9,7 +9,8 @@ from uuid import UUID
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import BaseModel, ConfigDict, Field
+from litestar.response import Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sheetbrain.auth.identity import Identity
 from sheetbrain.policies import service
@@ -18,6 +19,9 @@ from sheetbrain.store.gateway import Gateway
 from sheetbrain.store.policies import PolicyRow
 
 LABEL_LENGTH = 200
+MAX_TAGS = 20
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
 class PolicyView(BaseModel):
@@ -31,6 +35,7 @@ class PolicyView(BaseModel):
     department: str | None
     source: str
     isDefault: bool
+    tags: list[str]
     createdAt: datetime
     updatedAt: datetime
 
@@ -45,6 +50,7 @@ class PolicyView(BaseModel):
             department=row.department,
             source=row.source,
             isDefault=row.is_default,
+            tags=list(row.tags),
             createdAt=row.created_at,
             updatedAt=row.updated_at,
         )
@@ -56,6 +62,19 @@ class PolicyList(BaseModel):
     total: int = Field(description="policies matching the filters, over all pages")
     limit: int
     offset: int
+
+
+class PolicyDraft(BaseModel):
+    """The original backend's POST /api/policies body."""
+
+    title: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=service.MAX_TITLE_LENGTH),
+    ]
+    content: str = Field(min_length=1)
+    category: str | None = Field(None, max_length=LABEL_LENGTH)
+    department: str | None = Field(None, max_length=LABEL_LENGTH)
+    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS)
 
 
 class PolicyChanges(BaseModel):
@@ -98,6 +117,24 @@ class PoliciesController(Controller):
         return PolicyList(
             policies=views, count=len(views), total=page.total, limit=limit, offset=offset
         )
+
+    @post(
+        "/",
+        status_code=201,
+        operation_id="createPolicy",
+        summary="Add a policy from JSON (201; the same text again updates it: 200)",
+    )
+    async def create_policy(
+        self,
+        data: JSONBody[PolicyDraft],
+        gateway: NamedDependency[Gateway],
+        identity: NamedDependency[Identity],
+        settings: NamedDependency[Settings],
+    ) -> Response[PolicyView]:
+        result = await service.create_policy(
+            gateway, identity, **data.model_dump(), max_upload_bytes=settings.max_upload_bytes
+        )
+        return Response(PolicyView.of(result.policy), status_code=201 if result.created else 200)
 
     @get("/{policy_id:uuid}", operation_id="getPolicy", summary="One policy")
     async def get_policy(

@@ -30,6 +30,7 @@ _STORE_TO_APP: dict[type[store_errors.StoreError], type[errors.AppError]] = {
     store_errors.PaymentRequired: errors.PaymentRequired,
     store_errors.RateLimited: errors.RateLimited,
     store_errors.Unavailable: errors.ServiceUnavailable,
+    store_errors.Misconfigured: errors.ServiceUnavailable,
 }
 
 

@@ -1,6 +1,6 @@
 """Statistics for the caller's organization: totals, usage by month, rate limit, history.
 
-Every handler is one RPC run with the caller's claims, so RLS keeps it in its tenant.
+Every handler is one RPC taking the verified caller, which keeps to its organization.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class StatsController(Controller):
     async def stats(
         self, gateway: NamedDependency[Gateway], identity: NamedDependency[Identity]
     ) -> store.OrgStats:
-        return await store.org_stats(gateway, claims=identity.claims())
+        return await store.org_stats(gateway, identity)
 
     @get("/api/stats/usage", operation_id="statsUsage", summary="Audits per month, oldest first")
     async def usage(
@@ -41,13 +41,13 @@ class StatsController(Controller):
         identity: NamedDependency[Identity],
         months: Annotated[int, Parameter(ge=1, le=36)] = 12,
     ) -> list[store.MonthUsage]:
-        return await store.usage_by_month(gateway, months, claims=identity.claims())
+        return await store.usage_by_month(gateway, identity, months)
 
     @get("/api/stats/rate-limit", operation_id="statsRateLimit", summary="The current window")
     async def rate_limit(
         self, gateway: NamedDependency[Gateway], identity: NamedDependency[Identity]
     ) -> store.RateLimitWindow:
-        return await store.rate_limit_window(gateway, claims=identity.claims())
+        return await store.rate_limit_window(gateway, identity)
 
     @get("/api/audits", operation_id="audits", summary="Audit history, newest first")
     async def audits(
@@ -57,5 +57,5 @@ class StatsController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> AuditHistoryPage:
-        page = await audit_page(gateway, identity.claims(), limit, cursor)
+        page = await audit_page(gateway, identity, limit, cursor)
         return AuditHistoryPage(items=page.items, next_cursor=page.next_cursor)

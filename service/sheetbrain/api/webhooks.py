@@ -23,9 +23,9 @@ class ClerkWebhookController(Controller):
     tags = ["webhooks"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
     @post(
-        "/api/auth/webhook",
+        # /api/webhooks/clerk is the original backend's URL, kept for existing endpoints.
+        ["/api/auth/webhook", "/api/webhooks/clerk"],
         status_code=200,
-        operation_id="clerkWebhook",
         summary="Clerk user, organization and membership events (Svix-signed)",
         request_max_body_size=MAX_DELIVERY_BYTES,
     )

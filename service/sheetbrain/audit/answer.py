@@ -48,6 +48,8 @@ def risk_level(severity: Severity | None) -> RiskLevel:
 class CellResult(BaseModel):
     cell: str | None
     formula: str
+    # Both sidebars count `results.filter(r => r.compliant)` and draw the badge from it.
+    compliant: bool
     riskLevel: RiskLevel
     issues: list[str]
     recommendation: str
@@ -191,12 +193,14 @@ def assess(
         suggestion = next(
             (f.suggestion for f in cell_findings if _offered(f, formula, parses)), None
         )
+        compliant = not any(f.severity in _NOT_COMPLIANT for f in cell_findings)
         # model_construct: these values are built here, not received; validating 2 x 50,000
         # of them again would double the cost of assessing a large sheet.
         results.append(
             CellResult.model_construct(
                 cell=cell.address,
                 formula=formula,
+                compliant=compliant,
                 riskLevel=risk_level(worst),
                 issues=issues,
                 recommendation=" ".join(hints) if hints else NO_ISSUES,
@@ -207,7 +211,7 @@ def assess(
             LegacyAudit.model_construct(
                 cellAddress=cell.address,
                 formula=formula,
-                compliant=not any(f.severity in _NOT_COMPLIANT for f in cell_findings),
+                compliant=compliant,
                 risk=risk_level(worst),
                 issues=issues,
                 recommendations=hints,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 ADMIN_ROLE = "org:admin"
 MEMBER_ROLE = "org:member"
@@ -38,7 +38,3 @@ class Identity:
     @property
     def is_admin(self) -> bool:
         return self.org_role == ADMIN_ROLE
-
-    def claims(self) -> dict[str, Any]:
-        """The JWT claims the database sees (`request.jwt.claims`), for RLS."""
-        return {"sub": self.user_id, "org_id": self.org_id, "org_role": self.org_role}

@@ -273,7 +273,7 @@ class CallerProfile:
 
 async def caller_profile(gateway: Gateway, identity: Identity) -> CallerProfile:
     """The caller as the database knows them, completed from their verified token."""
-    me = await token_store.get_me(gateway, identity.claims())
+    me = await token_store.get_me(gateway, identity)
     return CallerProfile(
         identity=identity,
         email=(me.user.email if me.user else None) or identity.email,

@@ -9,11 +9,14 @@ from functools import partial
 
 from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, RuleInfo, ShapeContext
 from sheetbrain.formulas.errors import FormulaError
+from sheetbrain.formulas.evidence import ParsedShape
+from sheetbrain.formulas.evidence_rules import EVIDENCE_RULES
 from sheetbrain.formulas.model import AuditConfig, AuditReport, CellInput, Finding, Shape
 from sheetbrain.formulas.nodes import Binary, Call, Node, Reference, walk_with_ancestors
 from sheetbrain.formulas.parser import parse_formula
+from sheetbrain.formulas.range_rules import RANGE_RULES
 from sheetbrain.formulas.references import ReferenceKind, parse_address
-from sheetbrain.formulas.regions import Position, SheetCell
+from sheetbrain.formulas.regions import Position, SheetCell, cell_value
 from sheetbrain.formulas.shape_rules import SHAPE_RULES
 from sheetbrain.formulas.shapes import shape_of
 from sheetbrain.formulas.sheet_rules import (
@@ -40,6 +43,7 @@ _AGGREGATING = frozenset(
         "MEDIAN",
     }
 )
+_COUNTING_TEXT = frozenset({"COUNTA"})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "^"})
 
 
@@ -69,18 +73,23 @@ def audit(
     formulas: dict[int, str] = {}
     total = len(cells)
     for index, cell in enumerate(cells):
-        if progress is not None and index % _PROGRESS_EVERY == 0:
+        if progress is not None and not index % _PROGRESS_EVERY:
             progress(index, total)
         position = parse_address(cell.address) if cell.address else None
-        formula = cell.formula if cell.formula and cell.formula.startswith("=") else None
+        formula = (
+            cell.formula if isinstance(cell.formula, str) and cell.formula[:1] == "=" else None
+        )
+        if formula is None:
+            if position is not None:
+                positions[index] = position
+                value = cell.value
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    sheet_cells[position] = SheetCell(index, *position, None, float(value))
+                elif _is_label(value):
+                    labels[position] = str(value)
+            continue
         if position is not None:
             positions[index] = position
-        if formula is None:
-            if position is not None and _is_number(cell.value):
-                sheet_cells[position] = SheetCell(index, *position, None, True)
-            elif position is not None and _is_label(cell.value):
-                labels[position] = str(cell.value)
-            continue
         formulas[index] = formula
         shape = cell.shape or (formula if position is None else shape_of(formula, *position))
         group = groups.get(shape)
@@ -88,13 +97,14 @@ def audit(
             group = groups[shape] = _ShapeGroup(shape, [])
         group.indices.append(index)
         if position is not None:
-            sheet_cells[position] = SheetCell(index, *position, shape, False)
+            sheet_cells[position] = SheetCell(index, *position, shape, cell_value(cell.value))
     if progress is not None:
         progress(total, total)
 
     findings: list[Finding] = []
     shapes: list[Shape] = []
     references: dict[str, ShapeReferences] = {}
+    parsed: dict[str, ParsedShape] = {}
     for group in groups.values():
         representative = group.indices[0]
         analysis = _analyse_shape(
@@ -108,10 +118,15 @@ def audit(
         )
         shapes.append(analysis.shape)
         references[group.shape] = analysis.references
+        if analysis.tree is not None:
+            origin = positions.get(representative)
+            parsed[group.shape] = ParsedShape(
+                group.shape, analysis.tree, origin, tuple(group.indices)
+            )
         findings.extend(analysis.findings)
 
-    sheet_context = SheetContext(sheet_cells, formulas, references, config, labels)
-    for sheet_rule in (*SHEET_RULES, *TABLE_RULES):
+    sheet_context = SheetContext(sheet_cells, formulas, references, config, labels, parsed, sheet)
+    for sheet_rule in (*SHEET_RULES, *RANGE_RULES, *TABLE_RULES, *EVIDENCE_RULES):
         if config.enables(sheet_rule.info.rule_id, sheet_rule.info.tags):
             for issue in sheet_rule.check(sheet_context):
                 indices = list(issue.cell_indices)
@@ -127,7 +142,11 @@ def audit(
                     )
                 )
 
-    findings = [f for f in findings if f.confidence >= config.min_confidence]
+    findings = [
+        f
+        for f in findings
+        if f.confidence >= config.min_confidence and f.severity.rank >= config.min_severity.rank
+    ]
     findings.sort(key=lambda f: (-f.severity.rank, f.cell_indices[0] if f.cell_indices else 0))
     by_index: dict[int, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -147,6 +166,7 @@ class _ShapeAnalysis:
     shape: Shape
     references: ShapeReferences
     findings: list[Finding]
+    tree: Node | None = None
 
 
 def _analyse_shape(
@@ -170,7 +190,7 @@ def _analyse_shape(
                 issues = list(rule.check(context))
                 findings += _findings(rule.info, issues, config, indices, addresses, to_shape)
         shape = Shape(group.shape, address, formula, addresses, indices, _functions(tree))
-        return _ShapeAnalysis(shape, _shape_references(tree, origin, sheet), findings)
+        return _ShapeAnalysis(shape, _shape_references(tree, origin, sheet), findings, tree)
     except FormulaError as error:
         reason, issue = error.reason, _parse_issue(error)
     # the parser bounds tree depth, so this is a last line of defence for the
@@ -181,10 +201,6 @@ def _analyse_shape(
     shape = Shape(group.shape, address, formula, addresses, indices, (), reason)
     findings = _findings(PARSE_ERROR, [issue], config, indices, addresses, lambda _: None)
     return _ShapeAnalysis(shape, ShapeReferences((), ()), findings)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_label(value: object) -> bool:
@@ -253,6 +269,7 @@ def _shape_references(
         return ShapeReferences((), ())
     areas: list[RelativeArea] = []
     aggregated: list[RelativeArea] = []
+    counted: list[RelativeArea] = []
     calculated: list[RelativeArea] = []
     for node, ancestors in walk_with_ancestors(tree):
         if not isinstance(node, Reference) or node.workbook is not None:
@@ -264,10 +281,12 @@ def _shape_references(
         parent = ancestors[-1] if ancestors else None
         if isinstance(parent, Call) and parent.name in _AGGREGATING:
             aggregated.append(relative)
+            if parent.name in _COUNTING_TEXT:
+                counted.append(relative)
         elif (
             isinstance(parent, Binary)
             and parent.operator in _ARITHMETIC
             and node.area.kind is ReferenceKind.CELL
         ):
             calculated.append(relative)
-    return ShapeReferences(tuple(areas), tuple(aggregated), tuple(calculated))
+    return ShapeReferences(tuple(areas), tuple(aggregated), tuple(calculated), tuple(counted))

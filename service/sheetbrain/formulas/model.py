@@ -99,7 +99,7 @@ class AuditConfig:
     `disabled_tags` switch rules off; `severity_overrides` maps rule id -> severity.
     `named_ranges` maps defined names to their targets ("Inputs!$B$2") so absolute
     references to them can be flagged. Findings less confident than `min_confidence`
-    (0..1) are left out of the report.
+    (0..1) or less severe than `min_severity` are left out of the report.
     """
 
     max_nesting: int = 3
@@ -113,6 +113,7 @@ class AuditConfig:
     whole_column_functions: frozenset[str] = DEFAULT_WHOLE_COLUMN_FUNCTIONS
     named_ranges: Mapping[str, str] = field(default_factory=dict)
     min_confidence: float = 0.0
+    min_severity: Severity = Severity.INFO
 
     def enables(self, rule_id: str, tags: frozenset[str]) -> bool:
         if self.enabled_rules is not None and rule_id not in self.enabled_rules:

@@ -16,7 +16,9 @@ _REFERENCE_BODY = re.compile(
     r"|(?P<col_range>(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3}))"
     r"|(?P<row_range>(\$?)([0-9]{1,7}):(\$?)([0-9]{1,7}))"
 )
-_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\?]*")
+# Defined names may use any letter (Excel accepts "μA" or "Größe"), '_' or '\\' first.
+# Defined names may start with any letter (Excel takes "μA" or "Größe"), '_' or '\'.
+_NAME = re.compile(r"(?:[^\W\d]|[_\\])[\w.\\?]*")
 
 
 def column_index(letters: str) -> int:
@@ -44,8 +46,20 @@ def column_letters(index: int) -> str:
     return letters
 
 
+_DIGITS = "0123456789"
+
+
 def parse_address(address: str) -> tuple[int, int] | None:
     """'B3' or '$B$3' -> (row 3, column 2); None when it is not a single in-grid cell."""
+    # this runs for every audited cell: plain 'B3' is split without the regex
+    letters = address.rstrip(_DIGITS)
+    if 0 < len(letters) <= 3 and letters.isalpha() and letters.isascii():
+        digits = address[len(letters) :]
+        if digits and len(digits) <= 7:
+            row, column = int(digits), column_index(letters)
+            if 1 <= row <= MAX_ROW and column <= MAX_COLUMN:
+                return row, column
+            return None
     match = _ADDRESS.fullmatch(address.strip())
     if match is None:
         return None

@@ -131,7 +131,7 @@ def _call_ancestors(ancestors: tuple[Node, ...]) -> Iterator[Call]:
     return (node for node in reversed(ancestors) if isinstance(node, Call))
 
 
-def _is_trapped(ancestors: tuple[Node, ...], traps: frozenset[str]) -> bool:
+def is_trapped(ancestors: tuple[Node, ...], traps: frozenset[str]) -> bool:
     return any(call.name in traps for call in _call_ancestors(ancestors))
 
 
@@ -157,7 +157,7 @@ def _wrapped(formula_body: Node, wrapper: str, fallback: str) -> str:
 @register(
     SHAPE_RULES,
     "volatile-function",
-    Severity.WARNING,
+    Severity.INFO,
     {"volatile", "performance"},
     "Volatile function recalculates on every change",
 )
@@ -188,7 +188,7 @@ def _call_depth(tree: Node) -> int:
 @register(
     SHAPE_RULES,
     "nesting-depth",
-    Severity.WARNING,
+    Severity.INFO,
     {"nesting", "complexity"},
     "Functions nested too deeply",
 )
@@ -205,24 +205,18 @@ def nesting_depth(context: ShapeContext) -> Iterator[Issue]:
 def _lookup_is_handled(call: Call, ancestors: tuple[Node, ...]) -> bool:
     if call.name == "XLOOKUP" and len(call.args) >= 4 and not isinstance(call.args[3], Missing):
         return True
-    return _is_trapped(ancestors, ERROR_TRAPS) or _condition_tests(ancestors, call, EXISTENCE_TESTS)
+    return is_trapped(ancestors, ERROR_TRAPS) or _condition_tests(ancestors, call, EXISTENCE_TESTS)
 
 
 @register(
     SHAPE_RULES,
     "lookup-without-error-handling",
-    Severity.WARNING,
+    Severity.INFO,
     {"error-handling", "lookups"},
     "Lookup can return #N/A unhandled",
 )
 def lookup_without_error_handling(context: ShapeContext) -> Iterator[Issue]:
-    unhandled = [
-        node
-        for node, ancestors in walk_with_ancestors(context.tree)
-        if isinstance(node, Call)
-        and (node.name in LOOKUP_FUNCTIONS or (node.name == "FILTER" and len(node.args) < 3))
-        and not _lookup_is_handled(node, ancestors)
-    ]
+    unhandled = unhandled_lookups(context.tree)
     if not unhandled:
         return
     names = sorted({call.name for call in unhandled})
@@ -253,7 +247,7 @@ def _is_true_flag(node: Node) -> bool:
 @register(
     SHAPE_RULES,
     "approximate-lookup",
-    Severity.WARNING,
+    Severity.INFO,
     {"lookups"},
     "Lookup does an approximate match",
 )
@@ -299,7 +293,7 @@ def _whole_references(context: ShapeContext) -> Iterator[tuple[Reference, str | 
 @register(
     SHAPE_RULES,
     "whole-column-reference",
-    Severity.WARNING,
+    Severity.INFO,
     {"performance", "whole-ranges"},
     "Whole-column or whole-row reference evaluated cell by cell",
 )
@@ -371,6 +365,122 @@ def magic_number(context: ShapeContext) -> Iterator[Issue]:
         )
 
 
+def _additive_terms(node: Node, negated: bool = False) -> Iterator[tuple[Node, bool]]:
+    """The terms of a chain of + and - (looking through parentheses and unary signs)."""
+    node = unwrap(node)
+    if isinstance(node, Binary) and node.operator in ("+", "-"):
+        yield from _additive_terms(node.left, negated)
+        yield from _additive_terms(node.right, negated != (node.operator == "-"))
+    elif isinstance(node, Unary):
+        yield from _additive_terms(node.operand, negated != (node.operator == "-"))
+    else:
+        yield node, negated
+
+
+def _literal(node: Node) -> float | None:
+    """The value of a literal number, or of a parenthesised sum of literals."""
+    total = 0.0
+    for term, negated in _additive_terms(node):
+        if not isinstance(term, Number):
+            return None
+        total += -term.value if negated else term.value
+    return total
+
+
+def _is_total(node: Node) -> bool:
+    node = unwrap(node)
+    return isinstance(node, Call) and node.name in ("SUM", "SUBTOTAL", "AGGREGATE")
+
+
+def _reads_cells(node: Node) -> bool:
+    return any(isinstance(n, Reference | Name) for n in walk(node))
+
+
+def _adjustments(tree: Node) -> list[float]:
+    """Literal numbers added to or subtracted from a total: =SUM(E10:E22)-1000, or inside
+    the SUM itself, =SUM(D18-F18)-1000 (a plain =G12-15.63 may be a documented rate)."""
+    chains: list[Node] = []
+    body = unwrap(tree)
+    if any(_is_total(term) for term, _ in _additive_terms(body)):
+        chains.append(body)
+    if isinstance(body, Call) and body.name == "SUM":
+        chains += list(body.args)
+    found: list[float] = []
+    for chain in chains:
+        terms = list(_additive_terms(chain))
+        if len(terms) < 2 or not any(_reads_cells(term) for term, _ in terms):
+            continue
+        for term, negated in terms:
+            value = _literal(term)
+            if value is not None and abs(value) not in (0.0, 1.0):
+                found.append(-value if negated else value)
+    return found
+
+
+@register(
+    SHAPE_RULES,
+    "hard-coded-adjustment",
+    Severity.ERROR,
+    {"constants"},
+    "Literal number added to or subtracted from a computed result",
+)
+def hard_coded_adjustment(context: ShapeContext) -> Iterator[Issue]:
+    adjustments = _adjustments(context.tree)
+    if adjustments:
+        shown = ", ".join(f"{value:+g}" for value in adjustments)
+        yield Issue(
+            f"Adjusts its result by the typed-in {shown}: the total no longer follows its "
+            "inputs, and nobody reading the sheet sees why",
+            "Put the adjustment in a labelled cell and add that cell instead.",
+            0.85,
+        )
+
+
+def _self_divisions(tree: Node) -> list[tuple[Binary, Binary]]:
+    """`A-B/B`: a term divided by itself (always 1) inside a sum or difference, where
+    `(A-B)/B` was meant."""
+    found = []
+    for node in walk(tree):
+        if not (isinstance(node, Binary) and node.operator in ("+", "-")):
+            continue
+        division = unwrap(node.right)
+        if (
+            isinstance(division, Binary)
+            and division.operator == "/"
+            and _reads_cells(division.left)
+            and render(unwrap(division.left)) == render(unwrap(division.right))
+        ):
+            found.append((node, division))
+    return found
+
+
+@register(
+    SHAPE_RULES,
+    "operator-precedence",
+    Severity.ERROR,
+    {"arithmetic"},
+    "A term divided by itself: parentheses missing",
+)
+def operator_precedence(context: ShapeContext) -> Iterator[Issue]:
+    found = _self_divisions(context.tree)
+    if not found:
+        return
+    outer, division = found[0]
+    divisor = render(unwrap(division.right))
+    meant = f"({render(outer.left)}{outer.operator}{divisor})/{divisor}"
+    suggestion = None
+    if unwrap(context.tree) is outer and len(found) == 1:
+        suggestion = "=" + meant
+    yield Issue(
+        f"{render(division)} divides {divisor} by itself, which is always 1: the formula "
+        f"computes {render(outer)}, where {meant} (a change or growth rate) was almost "
+        "certainly meant",
+        "Put parentheses around the difference before dividing.",
+        0.9,
+        suggestion,
+    )
+
+
 @register(SHAPE_RULES, "broken-reference", Severity.ERROR, {"errors"}, "Formula contains #REF!")
 def broken_reference(context: ShapeContext) -> Iterator[Issue]:
     broken = [
@@ -385,7 +495,7 @@ def broken_reference(context: ShapeContext) -> Iterator[Issue]:
 
 
 @register(
-    SHAPE_RULES, "error-literal", Severity.WARNING, {"errors"}, "Formula contains an error value"
+    SHAPE_RULES, "error-literal", Severity.INFO, {"errors"}, "Formula contains an error value"
 )
 def error_literal(context: ShapeContext) -> Iterator[Issue]:
     codes = sorted(
@@ -433,7 +543,7 @@ def _plain(node: Node) -> str:
 
 
 def _division_is_guarded(division: Binary, ancestors: tuple[Node, ...]) -> bool:
-    if _is_trapped(ancestors, DIVISION_TRAPS):
+    if is_trapped(ancestors, DIVISION_TRAPS):
         return True
     return any(
         isinstance(a, Call) and a.name in ("IF", "IFS") and _mentions(a, division.right)
@@ -441,62 +551,28 @@ def _division_is_guarded(division: Binary, ancestors: tuple[Node, ...]) -> bool:
     )
 
 
-@register(
-    SHAPE_RULES,
-    "unguarded-division",
-    Severity.WARNING,
-    {"error-handling", "division"},
-    "Division without a zero guard",
-)
-def unguarded_division(context: ShapeContext) -> Iterator[Issue]:
-    risky = [
+def unguarded_divisions(tree: Node) -> list[Binary]:
+    """Divisions by a cell, a difference or a count/sum that nothing guards against zero."""
+    return [
         node
-        for node, ancestors in walk_with_ancestors(context.tree)
+        for node, ancestors in walk_with_ancestors(tree)
         if isinstance(node, Binary)
         and node.operator == "/"
         and not _is_constant(node.right)
         and _zero_prone(node.right)
         and not _division_is_guarded(node, ancestors)
     ]
-    if not risky:
-        return
-    denominators = sorted({render(unwrap(d.right)) for d in risky})
-    body = unwrap(context.tree)
-    suggestion = None
-    if len(risky) == 1 and body is risky[0]:
-        suggestion = f'=IF({render(unwrap(body.right))}=0,"",{render(body)})'
-    yield Issue(
-        f"Divides by {', '.join(denominators)}, which can be zero or empty (#DIV/0!)",
-        'Test the denominator first: IF(denominator=0, "", numerator/denominator).',
-        0.65,
-        suggestion,
-    )
 
 
-@register(
-    SHAPE_RULES,
-    "unguarded-external-reference",
-    Severity.WARNING,
-    {"external-data", "error-handling"},
-    "External workbook reference without error handling",
-)
-def unguarded_external_reference(context: ShapeContext) -> Iterator[Issue]:
-    external = sorted(
-        {
-            node.text
-            for node, ancestors in walk_with_ancestors(context.tree)
-            if isinstance(node, Reference | Name)
-            and node.workbook is not None
-            and not _is_trapped(ancestors, ERROR_TRAPS)
-        }
-    )
-    if external:
-        yield Issue(
-            f"Depends on another workbook ({', '.join(external)}): it returns #REF! when that "
-            "file is moved, renamed or unavailable",
-            "Import the data into this workbook, or wrap the reference in IFERROR(...).",
-            0.7,
-        )
+def unhandled_lookups(tree: Node) -> list[Call]:
+    """Lookups whose miss (#N/A, #CALC! for FILTER) nothing in the formula handles."""
+    return [
+        node
+        for node, ancestors in walk_with_ancestors(tree)
+        if isinstance(node, Call)
+        and (node.name in LOOKUP_FUNCTIONS or (node.name == "FILTER" and len(node.args) < 3))
+        and not _lookup_is_handled(node, ancestors)
+    ]
 
 
 def _is_range(node: Node) -> bool:

@@ -1,33 +1,25 @@
-"""Rules over the whole sheet: ranges that omit adjacent cells, circular references.
+"""The sheet seen by the sheet-wide rules, and the circular-reference rule.
 
-They work on cell positions and each shape's references (computed once per shape and
-shifted to each cell), so their cost is linear in cells with a small constant.
+The rules work on cell positions and each shape's references (computed once per shape
+and shifted to each cell), so their cost is linear in cells with a small constant.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar, cast
 
 from sheetbrain.formulas.catalog import Issue, Rule, register
-from sheetbrain.formulas.errors import FormulaError
+from sheetbrain.formulas.evidence import ParsedShape, ShapeEvaluator
 from sheetbrain.formulas.model import AuditConfig, Severity
-from sheetbrain.formulas.nodes import Reference, walk
-from sheetbrain.formulas.parser import parse_formula
-from sheetbrain.formulas.references import (
-    MAX_COLUMN,
-    MAX_ROW,
-    Area,
-    Bound,
-    column_letters,
-    format_address,
-    split_operand,
-)
+from sheetbrain.formulas.references import MAX_COLUMN, MAX_ROW, Area, Bound
 from sheetbrain.formulas.regions import Position, Regions, SheetCell
-from sheetbrain.formulas.shapes import shape_of
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +79,7 @@ class ShapeReferences:
     areas: tuple[RelativeArea, ...]
     aggregated: tuple[RelativeArea, ...]  # ranges summed/averaged/counted (SUM(B2:B9))
     calculated: tuple[RelativeArea, ...] = ()  # single cells used in arithmetic (B2*C2)
+    counted: tuple[RelativeArea, ...] = ()  # ranges whose text cells count (COUNTA(B1:B9))
 
 
 @dataclass(frozen=True)
@@ -96,193 +89,26 @@ class SheetContext:
     references: Mapping[str, ShapeReferences]  # per shape
     config: AuditConfig
     labels: Mapping[Position, str] = field(default_factory=dict)  # located text cells
+    parsed: Mapping[str, ParsedShape] = field(default_factory=dict)  # shapes that parse
+    sheet: str | None = None
+    _memo: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def regions(self) -> Regions:
         return Regions(self.cells, self.labels, self.config.min_consistent_run)
 
+    @cached_property
+    def evaluator(self) -> ShapeEvaluator:
+        return ShapeEvaluator(self.parsed, self.regions, self.sheet)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """An analysis several rules share, computed once per sheet."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
+
 
 SHEET_RULES: list[Rule[SheetContext]] = []
-
-
-def _continues(context: SheetContext, gap: list[Position], last: Position) -> bool:
-    """Do the cells between a range and its formula look like more of the range's data?"""
-    edge = context.cells.get(last)
-    for position in gap:
-        cell = context.cells.get(position)
-        if cell is None:
-            return False
-        if cell.numeric:
-            continue
-        if cell.shape is None or edge is None or cell.shape != edge.shape:
-            return False
-    return bool(gap)
-
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    """Positions along the formula's own column (vertical) or row, by index on that axis."""
-
-    vertical: bool
-    fixed: int
-
-    def at(self, index: int) -> Position:
-        return (index, self.fixed) if self.vertical else (self.fixed, index)
-
-
-def _own_line(
-    bounds: tuple[int, int, int, int], cell: SheetCell
-) -> tuple[_Line, int, int, int] | None:
-    """(line, first, last, formula index) when the range lies before the formula in its
-    own column or row."""
-    first_row, first_column, last_row, last_column = bounds
-    if first_column == last_column == cell.column and last_row < cell.row:
-        return _Line(True, cell.column), first_row, last_row, cell.row
-    if first_row == last_row == cell.row and last_column < cell.column:
-        return _Line(False, cell.row), first_column, last_column, cell.column
-    return None
-
-
-@register(
-    SHEET_RULES,
-    "omitted-adjacent-cells",
-    Severity.WARNING,
-    {"consistency", "ranges"},
-    "Range stops short of adjacent data, or includes the header",
-)
-def omitted_adjacent_cells(context: SheetContext) -> Iterator[Issue]:
-    for cell in context.cells.values():
-        issue = range_issue(context, cell)
-        if issue is not None:
-            yield issue
-
-
-OMITTED_ADJACENT_CELLS = next(
-    rule.info for rule in SHEET_RULES if rule.info.rule_id == "omitted-adjacent-cells"
-)
-
-
-def range_issue(context: SheetContext, cell: SheetCell) -> Issue | None:
-    """The first aggregated range of a formula cell that stops short or takes in a header."""
-    if cell.shape is None:
-        return None
-    for area in context.references[cell.shape].aggregated:
-        bounds = area.at(cell.row, cell.column)
-        placed = _own_line(bounds, cell)
-        issue = None if placed is None else _range_issue(context, cell, bounds, *placed)
-        if issue is not None:
-            return issue
-    return None
-
-
-def _range_issue(
-    context: SheetContext,
-    cell: SheetCell,
-    bounds: tuple[int, int, int, int],
-    line: _Line,
-    first: int,
-    last: int,
-    formula_at: int,
-) -> Issue | None:
-    """A range in the formula's own line that stops short of its block or takes in its header."""
-    if first == last:  # a single cell is a pick, not a range over the data
-        return None
-    old = (line.at(first), line.at(last))
-    gap = [line.at(index) for index in range(last + 1, formula_at)]
-    if len(gap) <= 2 and _continues(context, gap, line.at(last)):
-        numbers = all(context.cells[position].numeric for position in gap)
-        omitted = ", ".join(format_address(*position) for position in gap)
-        return Issue(
-            f"The range ending at {format_address(*old[1])} leaves out {omitted}, which "
-            f"sits between the range and the formula in {cell.address}",
-            "Extend the range to include the adjacent cells.",
-            0.85 if numbers else 0.7,
-            _resized(context, cell, old, (old[0], gap[-1])),
-            Severity.ERROR if numbers else Severity.WARNING,
-            (cell.index,),
-        )
-    regions = context.regions
-    start = line.at(first)
-    if (
-        line.at(first + 1) in context.cells
-        and regions.header_of(line.at(first + 1), line.vertical) == start
-    ):
-        return Issue(
-            f"The range in {cell.address} starts at the header {format_address(*start)} "
-            f"({context.labels[start]!r}); COUNTA counts it, and the range reads as wrong",
-            "Start the range at the first data cell below the header.",
-            0.6,
-            _resized(context, cell, old, (line.at(first + 1), old[1])),
-            cell_indices=(cell.index,),
-        )
-    header = regions.header_of(start, line.vertical)
-    if header is None:
-        return None
-    top = (header[0] if line.vertical else header[1]) + 1
-    skipped_cells = [context.cells[line.at(index)] for index in range(top, first)]
-    if not 0 < len(skipped_cells) <= 2 or not all(skipped.numeric for skipped in skipped_cells):
-        return None
-    suggestion = _resized(context, cell, old, (line.at(top), old[1]))
-    # a range may leave out an opening balance on purpose: only a sibling total that
-    # starts at the top of its block shows this one was meant to as well
-    if suggestion is None or not _siblings_use(context, cell, line, suggestion):
-        return None
-    skipped = ", ".join(format_address(*line.at(i)) for i in range(top, first))
-    return Issue(
-        f"The range in {cell.address} starts below {skipped}, numbers under the same "
-        f"header {format_address(*header)}, which the totals beside it include",
-        "Start the range at the first data cell below the header.",
-        0.75,
-        suggestion,
-        cell_indices=(cell.index,),
-    )
-
-
-def _siblings_use(context: SheetContext, cell: SheetCell, line: _Line, shape: str) -> bool:
-    """Does a formula beside the cell, across its line, have this shape?"""
-    offsets = ((0, -1), (0, 1)) if line.vertical else ((-1, 0), (1, 0))
-    for row_step, column_step in offsets:
-        sibling = context.cells.get((cell.row + row_step, cell.column + column_step))
-        if sibling is not None and sibling.shape == shape:
-            return True
-    return False
-
-
-def _resized(
-    context: SheetContext,
-    cell: SheetCell,
-    old: tuple[Position, Position],
-    new: tuple[Position, Position],
-) -> str | None:
-    """The cell's formula with the range spanning `old` corners moved to `new`, as a shape."""
-    formula = context.formulas[cell.index]
-    try:
-        tree = parse_formula(formula)
-    except FormulaError:
-        return None
-    for node in walk(tree):
-        if not isinstance(node, Reference) or ":" not in node.text:
-            continue
-        area = node.area
-        if None in (area.first_row, area.first_column, area.last_row, area.last_column):
-            continue
-        if ((area.rows()[0], area.columns()[0]), (area.rows()[1], area.columns()[1])) != old:
-            continue
-        body = split_operand(node.text).body
-        corners = [_corner(area.first_column, area.first_row, new[0])]
-        corners.append(_corner(area.last_column, area.last_row, new[1]))
-        new_text = node.text[: len(node.text) - len(body)] + ":".join(corners)
-        end_at = node.position + len(node.text)
-        resized = formula[: node.position] + new_text + formula[end_at:]
-        return shape_of(resized, cell.row, cell.column)
-    return None
-
-
-def _corner(column: Bound | None, row: Bound | None, position: Position) -> str:
-    """A1 text of `position`, keeping the '$' marks of the corner it replaces."""
-    column_dollar = "$" if column is not None and column.absolute else ""
-    row_dollar = "$" if row is not None and row.absolute else ""
-    return f"{column_dollar}{column_letters(position[1])}{row_dollar}{position[0]}"
 
 
 # A graph node is a formula cell (its input index) or a span of formula cells in one
@@ -394,8 +220,41 @@ class _FormulaGraph:
                         yield component
 
 
+def _reads_only_earlier_cells(
+    context: SheetContext, cell: SheetCell, backward: dict[str, bool]
+) -> bool:
+    """Does every same-sheet reference of `cell` lie before it in reading order (rows
+    above, or the same row to the left)? Relative references decide this per shape,
+    remembered in `backward`; absolute ones per cell."""
+    shape = cell.shape
+    if shape is None:
+        return True
+    if shape not in backward:
+        backward[shape] = all(map(_always_earlier, context.references[shape].areas))
+    if backward[shape]:
+        return True
+    for area in context.references[shape].areas:
+        first_row, _, last_row, last_column = area.at(cell.row, cell.column)
+        if last_row < cell.row or (first_row == last_row == cell.row and last_column < cell.column):
+            continue
+        return False
+    return True
+
+
+def _always_earlier(area: RelativeArea) -> bool:
+    """Relative bounds that put the area above its formula, or left of it in its row,
+    wherever the formula is copied."""
+    if area.last_row_shift and area.last_row < 0:
+        return True
+    same_row = area.first_row_shift and area.last_row_shift and area.first_row == area.last_row == 0
+    return bool(same_row and area.last_column_shift and area.last_column < 0)
+
+
 @register(SHEET_RULES, "circular-reference", Severity.ERROR, {"circular"}, "Circular reference")
 def circular_reference(context: SheetContext) -> Iterator[Issue]:
+    backward: dict[str, bool] = {}
+    if all(_reads_only_earlier_cells(context, cell, backward) for cell in context.cells.values()):
+        return  # every formula reads cells above it or to its left: no loop can close
     graph = _FormulaGraph(context)
     cycles = list(graph.cycles())
     in_cycles = {index for component in cycles for index in component}

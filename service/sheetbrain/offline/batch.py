@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetbrain.formulas import AuditConfig, AuditReport, Finding, audit
+from sheetbrain.formulas import AuditConfig, AuditReport, Finding, Severity, audit
 from sheetbrain.offline.discover import Target
 from sheetbrain.offline.readers import MAX_FILE_BYTES, WorkbookReadError, read_cells
 from sheetbrain.offline.records import FileResult, FindingRecord, ShapeRecord, SheetResult
@@ -37,6 +37,7 @@ _ADDON_KEYS = frozenset({"formulas", "context", "sheetContext", "data"})
 class AuditOptions:
     sheet: str | None = None
     max_nesting: int = 3
+    min_severity: Severity = Severity.WARNING  # the command's default
     min_confidence: float = 0.0
     with_shapes: bool = False  # the JSON report lists each sheet's shapes
 
@@ -107,7 +108,11 @@ def audit_file(target: Target, options: AuditOptions) -> FileResult:
     try:
         if not target.explicit and path.suffix.lower() == ".json" and not _is_request(path):
             return FileResult(target.path, skipped="not an add-on request")
-        config = AuditConfig(max_nesting=options.max_nesting, min_confidence=options.min_confidence)
+        config = AuditConfig(
+            max_nesting=options.max_nesting,
+            min_severity=options.min_severity,
+            min_confidence=options.min_confidence,
+        )
         sheets = []
         digests: set[bytes] = set()
         for sheet in read_cells(path, options.sheet):

@@ -58,6 +58,14 @@ Exit codes:
     help="Deepest allowed function nesting.",
 )
 @click.option(
+    "--min-severity",
+    type=click.Choice(["error", "warning", "info"]),
+    default="warning",
+    show_default=True,
+    help="Report findings at least this severe: errors are defects the values prove, "
+    "warnings likely defects, info style and policy notes.",
+)
+@click.option(
     "--min-confidence",
     type=click.FloatRange(0.0, 1.0),
     default=0.0,
@@ -78,6 +86,7 @@ def audit_command(
     output_format: str,
     fail_on: str,
     max_nesting: int,
+    min_severity: str,
     min_confidence: float,
     jobs: int | None,
 ) -> None:
@@ -92,7 +101,9 @@ def audit_command(
     discovery = discover(paths, exclude)
     if not discovery.targets and not discovery.missing:
         click.echo("warning: no .xlsx, .xlsm, .csv or .json file found", err=True)
-    options = AuditOptions(sheet, max_nesting, min_confidence, output_format == "json")
+    options = AuditOptions(
+        sheet, max_nesting, Severity(min_severity), min_confidence, output_format == "json"
+    )
     with RunProgress(len(discovery.targets), Console(stderr=True)) as progress:
         results = audit_files(
             discovery.targets,

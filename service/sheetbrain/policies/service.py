@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
@@ -193,6 +193,35 @@ def _stem(filename: str | None) -> str | None:
 
 def _label(value: str | None) -> str | None:
     return value.strip() or None if value else None
+
+
+async def create_policy(
+    gateway: Gateway,
+    identity: Identity,
+    *,
+    title: str,
+    content: str,
+    category: str | None,
+    department: str | None,
+    tags: Sequence[str] | None,
+    max_upload_bytes: int,
+) -> IngestResult:
+    """POST /api/policies: the text is ingested like any other (same checks, same log),
+    then tagged when tags are given. Re-sending the same text updates that policy."""
+    document = text_document(
+        content,
+        declared_type=None,
+        title=title,
+        filename=None,
+        category=category,
+        department=department,
+    )
+    async with ingestion_attempt(gateway, identity, max_upload_bytes) as attempt:
+        result = await attempt.ingest(document)
+    if tags is None:
+        return result
+    tagged = await store.set_policy_tags(gateway, identity, result.policy.id, tags)
+    return IngestResult(created=result.created, policy=tagged, chunks=result.chunks)
 
 
 # ----------------------------------------------------------------------------- CRUD

@@ -1,7 +1,7 @@
 """What the admin dashboard shows, and to whom.
 
 Org admins only. In local mode a request that names nobody (no bearer token, no
-`x-user-id`) is the seed's demo admin of `org_demo`: local mode already trusts any
+`x-user-id`) is the demo admin of `org_demo`: local mode already trusts any
 identity header from a loopback caller, so this grants nothing new and lets a browser
 open the page without a header extension.
 """
@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sheetbrain.auth.identity import ADMIN_ROLE, Identity
+from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import Forbidden
 from sheetbrain.store import stats as store
 from sheetbrain.store.gateway import Gateway
 
-DEMO_IDENTITY = Identity(
-    user_id="user_demo", org_id="org_demo", org_role=ADMIN_ROLE, source="local"
-)
 USAGE_MONTHS = 12
 RECENT_AUDITS = 10
 
@@ -52,7 +49,7 @@ def require_admin(identity: Identity) -> None:
 
 async def load_dashboard(gateway: Gateway, identity: Identity) -> store.Dashboard:
     require_admin(identity)
-    return await store.dashboard(gateway, USAGE_MONTHS, RECENT_AUDITS, claims=identity.claims())
+    return await store.dashboard(gateway, identity, USAGE_MONTHS, RECENT_AUDITS)
 
 
 def usage_chart(usage: list[store.MonthUsage]) -> UsageChart:

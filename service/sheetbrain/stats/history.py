@@ -13,9 +13,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import BadRequest
 from sheetbrain.store import stats as store
-from sheetbrain.store.gateway import Claims, Gateway
+from sheetbrain.store.gateway import Gateway
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -52,9 +53,11 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
     return created_at, record_id
 
 
-async def audit_page(gateway: Gateway, claims: Claims, limit: int, cursor: str | None) -> AuditPage:
+async def audit_page(
+    gateway: Gateway, identity: Identity, limit: int, cursor: str | None
+) -> AuditPage:
     after = decode_cursor(cursor) if cursor else None
-    rows = await store.audit_history(gateway, limit + 1, after, claims=claims)
+    rows = await store.audit_history(gateway, identity, limit + 1, after)
     items = rows[:limit]
     has_more = len(rows) > limit
     return AuditPage(items=items, next_cursor=encode_cursor(items[-1]) if has_more else None)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sheetbrain.auth.identity import Identity
 from sheetbrain.store import errors as store_errors
+from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway
 
 
@@ -150,14 +151,9 @@ async def begin_audit(
     policy_chars: int,
 ) -> AuditBegun:
     """Provision, admit (rate limit), reserve one audit and load policies: one round trip."""
+    # begin_audit takes the actor's fields as separate arguments, under the same names.
     args = {
-        "clerk_user_id": identity.user_id,
-        "clerk_org_id": identity.org_id,
-        "org_role": identity.org_role,
-        "email": identity.email,
-        "name": identity.name,
-        "org_name": identity.org_name,
-        "personal": identity.personal,
+        **actor(identity),
         "retrieval_query": retrieval_query,
         "chunk_limit": chunk_limit,
         "policy_limit": policy_limit,

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from sheetbrain.auth.identity import Identity
 from sheetbrain.store import errors as store_errors
+from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway
 
 # Stripe subscription statuses (the subscriptions.status check constraint).
@@ -98,19 +99,8 @@ class EventResult(BaseModel):
 
 async def billing_overview(gateway: Gateway, identity: Identity) -> BillingRecord:
     """Provision the caller's identity if new, then read its organization's billing."""
-    return await gateway.rpc(
-        "billing_overview",
-        {
-            "clerk_user_id": identity.user_id,
-            "clerk_org_id": identity.org_id,
-            "org_role": identity.org_role,
-            "email": identity.email,
-            "name": identity.name,
-            "org_name": identity.org_name,
-            "personal": identity.personal,
-        },
-        BillingRecord,
-    )
+    # billing_overview takes the actor's fields as separate arguments, under the same names.
+    return await gateway.rpc("billing_overview", actor(identity), BillingRecord)
 
 
 async def downgrade_to_free(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from supabase import AsyncClientOptions, acreate_client
 
+from sheetbrain.auth.local import DEMO_IDENTITY
 from sheetbrain.settings import Settings
 from sheetbrain.store.embedded import start_embedded_postgres
 from sheetbrain.store.errors import Unavailable
@@ -18,26 +22,71 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 
 def prepare_database(settings: Settings) -> str | None:
-    """Find (or start) the database and, in local mode, migrate it.
+    """Find (or start) the database and, in local mode, migrate it and make sure the
+    demo account exists.
 
     Returns the psycopg connection string, or None when the service talks to PostgREST.
     Raises Unavailable with a one-line reason when the database cannot be reached.
     """
     if settings.transport == "supabase":
         return None
+    if settings.mode != "local":
+        return _reachable(_conninfo(settings))
+    conninfo = migrate_database(settings)
+    with _translated_connection_errors():
+        create_demo_account(conninfo)
+    return conninfo
+
+
+def migrate_database(settings: Settings) -> str:
+    """Apply the platform shim, pending migrations and the seed (what `supabase db push
+    --include-seed` applies); returns the connection string."""
+    conninfo = _reachable(_conninfo(settings))
+    with _translated_connection_errors():
+        apply_migrations(conninfo, settings.supabase_dir)
+    return conninfo
+
+
+def create_demo_account(conninfo: str) -> None:
+    """Local mode's demo organization and its admin (what `/admin` shows by default).
+    The seed creates no account, so a hosted project never gets one."""
+    with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
+        conn.execute(
+            "select public.provision_identity(clerk_user_id => %s, clerk_org_id => %s,"
+            " org_role => %s, email => %s, name => %s, org_name => %s)",
+            (
+                DEMO_IDENTITY.user_id,
+                DEMO_IDENTITY.org_id,
+                DEMO_IDENTITY.org_role,
+                DEMO_IDENTITY.email,
+                DEMO_IDENTITY.name,
+                DEMO_IDENTITY.org_name,
+            ),
+        )
+
+
+def _conninfo(settings: Settings) -> str:
     if settings.database_url is not None:
-        conninfo = settings.database_url.get_secret_value()
-    else:
-        conninfo = start_embedded_postgres(settings.data_dir)
+        return settings.database_url.get_secret_value()
+    return start_embedded_postgres(settings.data_dir)
+
+
+def _reachable(conninfo: str) -> str:
+    with (
+        _translated_connection_errors(),
+        psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn,
+    ):
+        conn.execute("select 1")
+    return conninfo
+
+
+@contextmanager
+def _translated_connection_errors() -> Iterator[None]:
     try:
-        with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
-            conn.execute("select 1")
-        if settings.mode == "local":
-            apply_migrations(conninfo, settings.supabase_dir)
+        yield
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise Unavailable(message=f"cannot reach the database: {reason}") from exc
-    return conninfo
 
 
 async def open_gateway(settings: Settings, conninfo: str | None) -> Gateway:
@@ -55,12 +104,11 @@ async def open_gateway(settings: Settings, conninfo: str | None) -> Gateway:
         )
         await pool.open(wait=False)
         return Gateway(PostgresTransport(pool))
-    if settings.supabase_url is None or settings.supabase_service_role_key is None:
-        raise ValueError("the supabase transport needs SUPABASE_URL and its service-role key")
+    if settings.supabase_url is None or settings.supabase_secret_key is None:
+        raise ValueError("the supabase transport needs SUPABASE_URL and SUPABASE_SECRET_KEY")
     client = await acreate_client(
         settings.supabase_url,
-        settings.supabase_service_role_key.get_secret_value(),
+        settings.supabase_secret_key.get_secret_value(),
         AsyncClientOptions(postgrest_client_retry=False, auto_refresh_token=False),
     )
-    secret = settings.supabase_jwt_secret
-    return Gateway(SupabaseTransport(client, secret.get_secret_value() if secret else None))
+    return Gateway(SupabaseTransport(client))

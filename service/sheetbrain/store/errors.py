@@ -64,6 +64,14 @@ class Unavailable(StoreError):
     retry_after_seconds: int = field(default=5)
 
 
+@dataclass
+class Misconfigured(Unavailable):
+    """The database API refused this service's own credentials (a wrong, revoked or
+    disabled key): nothing works until an operator fixes the configuration."""
+
+    kind: ClassVar[str] = "database-misconfigured"
+
+
 _BY_SQLSTATE: dict[str, type[StoreError]] = {
     "PT400": InvalidInput,
     "PT402": PaymentRequired,

@@ -2,8 +2,8 @@
 
 `Gateway.rpc()` sends one call through a transport (PostgREST via supabase-py, or
 psycopg on a plain Postgres) and validates the JSON answer into a pydantic type.
-With `claims`, the call runs as role `authenticated` with those JWT claims, so RLS
-applies; without, it runs as `service_role` (writes and counters).
+Every call runs as `service_role`: the service never signs a Supabase JWT. Functions
+acting for a caller take the verified identity as an `actor` argument (store.actor).
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from sheetbrain.metrics import DB_RPC_SECONDS
 
 T = TypeVar("T")
 
-Claims = Mapping[str, Any]
-
 
 class Transport(Protocol):
     """One way of executing a SQL function the way PostgREST does."""
 
-    async def call(self, function: str, args: Mapping[str, Any], claims: Claims | None) -> Any:
-        """Run `public.<function>` with named `args`; return its JSON-decoded answer."""
+    async def call(self, function: str, args: Mapping[str, Any]) -> Any:
+        """Run `public.<function>` as service_role with named `args`; return its
+        JSON-decoded answer."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -52,11 +51,9 @@ class Gateway:
         function: str,
         args: Mapping[str, Any],
         result_type: type[T],
-        *,
-        claims: Claims | None = None,
     ) -> T:
         with DB_RPC_SECONDS.labels(function=function).time():
-            answer = await self.transport.call(function, args, claims)
+            answer = await self.transport.call(function, args)
         validated: T = _adapter(result_type).validate_python(answer)
         return validated
 

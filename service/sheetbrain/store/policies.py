@@ -1,20 +1,20 @@
-"""Typed wrappers around the policy SQL functions (see 20261125020000_policies.sql).
+"""Typed wrappers around the policy SQL functions (20261125020000_policies.sql,
+20261129200000_member_reads_take_actor.sql, 20261129200100_policy_tags.sql).
 
-Writes run as service_role and take the verified caller as `actor` (the SQL side
-provisions it first); member reads run as `authenticated` with the caller's claims,
-so RLS keeps tenants apart.
+Every call runs as service_role and takes the verified caller as `actor`: writes
+provision it first; member reads keep to its organization's rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from sheetbrain.auth.identity import Identity
+from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway
 
 
@@ -33,6 +33,7 @@ class PolicyRow(_Row):
     is_default: bool
     template_key: str | None = None
     file_name: str | None = None
+    tags: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
 
@@ -64,19 +65,6 @@ class ProvisionedIdentity(_Row):
     organization_id: UUID
     user_id: UUID
     role: str
-
-
-def actor(identity: Identity) -> dict[str, Any]:
-    """The verified caller as the write functions' `actor` argument."""
-    return {
-        "clerk_user_id": identity.user_id,
-        "clerk_org_id": identity.org_id,
-        "org_role": identity.org_role,
-        "email": identity.email,
-        "name": identity.name,
-        "org_name": identity.org_name,
-        "personal": identity.personal,
-    }
 
 
 async def provision(gateway: Gateway, identity: Identity) -> ProvisionedIdentity:
@@ -151,6 +139,7 @@ async def list_policies(
     return await gateway.rpc(
         "list_policies",
         {
+            "actor": actor(identity),
             "category": category,
             "department": department,
             "q": q,
@@ -158,13 +147,12 @@ async def list_policies(
             "page_offset": offset,
         },
         PolicyPage,
-        claims=identity.claims(),
     )
 
 
 async def get_policy(gateway: Gateway, identity: Identity, policy_id: UUID) -> PolicyRow:
     return await gateway.rpc(
-        "get_policy", {"policy_id": policy_id}, PolicyRow, claims=identity.claims()
+        "get_policy", {"actor": actor(identity), "policy_id": policy_id}, PolicyRow
     )
 
 
@@ -199,4 +187,14 @@ async def delete_policy(gateway: Gateway, identity: Identity, policy_id: UUID) -
 async def restore_default_policies(gateway: Gateway, identity: Identity) -> RestoredDefaults:
     return await gateway.rpc(
         "restore_default_policies", {"actor": actor(identity)}, RestoredDefaults
+    )
+
+
+async def set_policy_tags(
+    gateway: Gateway, identity: Identity, policy_id: UUID, tags: Sequence[str]
+) -> PolicyRow:
+    return await gateway.rpc(
+        "set_policy_tags",
+        {"actor": actor(identity), "policy_id": policy_id, "tags": list(tags)},
+        PolicyRow,
     )

@@ -1,10 +1,11 @@
 """psycopg transport: runs SQL functions on Postgres exactly as PostgREST would.
 
 Per call, one transaction: `role` and `request.jwt.claims` are set transaction-locally
-(as PostgREST does), the JSON arguments are cast to the function's parameter types
-through `json_to_record`, and the answer is returned as JSON (an array for set-returning
-functions, else a single value). Works with a transaction-mode pooler: no session state
-outlives the transaction and nothing is prepared across transactions.
+to service_role (as PostgREST does for the secret key), the JSON arguments are cast to
+the function's parameter types through `json_to_record`, and the answer is returned as
+JSON (an array for set-returning functions, else a single value). Works with a
+transaction-mode pooler: no session state outlives the transaction and nothing is
+prepared across transactions.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 from sheetbrain.store.errors import StoreError, Unavailable, error_from_sqlstate
-from sheetbrain.store.gateway import Claims
 
 SERVICE_ROLE = "service_role"
-AUTHENTICATED_ROLE = "authenticated"
+SERVICE_CLAIMS = json.dumps({"role": SERVICE_ROLE})
 
 
 class StaleConnection(Exception):
@@ -58,14 +58,6 @@ left join lateral (
 where n.nspname = 'public' and p.proname = %s
 group by p.oid, p.proretset
 """
-
-
-def role_and_claims(claims: Claims | None) -> tuple[str, str]:
-    """The role and `request.jwt.claims` PostgREST would set for these claims."""
-    if claims is None:
-        return SERVICE_ROLE, json.dumps({"role": SERVICE_ROLE})
-    role = str(claims.get("role", AUTHENTICATED_ROLE))
-    return role, json.dumps({**claims, "role": role})
 
 
 def build_call(signature: FunctionSignature, arg_names: list[str]) -> sql.Composed:
@@ -108,16 +100,14 @@ class PostgresTransport:
         # them changes no result, only saves a catalog read per call.
         self._signatures: dict[str, FunctionSignature] = {}
 
-    async def call(self, function: str, args: Mapping[str, Any], claims: Claims | None) -> Any:
+    async def call(self, function: str, args: Mapping[str, Any]) -> Any:
         # A pooled connection may have died while idle (server restart, failover). The
         # first attempt's failure then happens before the function ran, so one retry on
         # a fresh connection is safe; a failure after that point is never retried.
         for attempt in range(2):
             try:
                 async with self.pool.connection() as conn:
-                    return await execute_function(
-                        conn, self._signatures, function, args, claims
-                    )
+                    return await execute_function(conn, self._signatures, function, args)
             except StaleConnection as exc:
                 if attempt == 1:
                     raise Unavailable(message="the database is unreachable") from exc
@@ -137,16 +127,15 @@ async def execute_function(
     signatures: dict[str, FunctionSignature],
     function: str,
     args: Mapping[str, Any],
-    claims: Claims | None,
 ) -> Any:
-    """Run one function call in its own transaction on `conn`, the PostgREST way."""
-    role, claims_json = role_and_claims(claims)
+    """Run one function call as service_role in its own transaction on `conn`, the
+    PostgREST way."""
     function_sent = False
     try:
         async with conn.transaction():
             await conn.execute(
                 "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                (role, claims_json),
+                (SERVICE_ROLE, SERVICE_CLAIMS),
             )
             signature = signatures.get(function)
             if signature is None:

@@ -1,8 +1,8 @@
-"""Typed calls to the statistics and retention SQL functions (20261125060000_stats.sql).
+"""Typed calls to the statistics and retention SQL functions (20261125060000_stats.sql,
+20261129200000_member_reads_take_actor.sql).
 
-Reads take `claims` (the API: run as `authenticated`, the org comes from the claims and
-RLS applies) or `org` (operators: a Clerk org id or an organization uuid, run as
-`service_role`). Retention calls are service_role only.
+Member reads take the verified caller (`Identity`) and keep to its organization's rows;
+operators read any organization by name (`org_report`). Everything runs as service_role.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from sheetbrain.store.gateway import Claims, Gateway
+from sheetbrain.auth.identity import Identity
+from sheetbrain.store.actor import actor
+from sheetbrain.store.gateway import Gateway
 
 
 class OrgStats(BaseModel):
@@ -86,51 +88,50 @@ class Dashboard(BaseModel):
     policies: list[PolicySummary]
 
 
-def _org_arg(org: str | None) -> dict[str, Any]:
-    return {} if org is None else {"org": org}
+class OrgReport(BaseModel):
+    """What an operator sees of one organization (`sheetbrain stats ORG`)."""
+
+    stats: OrgStats
+    usage: list[MonthUsage]
+    rate_limit: RateLimitWindow
 
 
-async def org_stats(
-    gateway: Gateway, *, claims: Claims | None = None, org: str | None = None
-) -> OrgStats:
-    rows = await gateway.rpc("org_stats", _org_arg(org), list[OrgStats], claims=claims)
+async def org_stats(gateway: Gateway, identity: Identity) -> OrgStats:
+    rows = await gateway.rpc("org_stats", {"actor": actor(identity)}, list[OrgStats])
     return rows[0]
 
 
-async def usage_by_month(
-    gateway: Gateway, months: int, *, claims: Claims | None = None, org: str | None = None
-) -> list[MonthUsage]:
-    args = {"months": months, **_org_arg(org)}
-    return await gateway.rpc("org_usage_by_month", args, list[MonthUsage], claims=claims)
+async def usage_by_month(gateway: Gateway, identity: Identity, months: int) -> list[MonthUsage]:
+    args = {"actor": actor(identity), "months": months}
+    return await gateway.rpc("org_usage_by_month", args, list[MonthUsage])
 
 
-async def rate_limit_window(
-    gateway: Gateway, *, claims: Claims | None = None, org: str | None = None
-) -> RateLimitWindow:
-    rows = await gateway.rpc("org_rate_limit", _org_arg(org), list[RateLimitWindow], claims=claims)
+async def rate_limit_window(gateway: Gateway, identity: Identity) -> RateLimitWindow:
+    rows = await gateway.rpc("org_rate_limit", {"actor": actor(identity)}, list[RateLimitWindow])
     return rows[0]
 
 
 async def audit_history(
     gateway: Gateway,
+    identity: Identity,
     page_size: int,
     after: tuple[dt.datetime, uuid.UUID] | None,
-    *,
-    claims: Claims | None = None,
-    org: str | None = None,
 ) -> list[AuditRecord]:
     """Up to `page_size` audits, newest first, strictly after the (created_at, id) key."""
-    args: dict[str, Any] = {"page_size": page_size, **_org_arg(org)}
+    args: dict[str, Any] = {"actor": actor(identity), "page_size": page_size}
     if after is not None:
         args["after_created_at"], args["after_id"] = after[0].isoformat(), str(after[1])
-    return await gateway.rpc("org_audit_history", args, list[AuditRecord], claims=claims)
+    return await gateway.rpc("org_audit_history", args, list[AuditRecord])
 
 
-async def dashboard(
-    gateway: Gateway, months: int, recent: int, *, claims: Claims | None = None
-) -> Dashboard:
-    args = {"months": months, "recent": recent}
-    return await gateway.rpc("org_dashboard", args, Dashboard, claims=claims)
+async def dashboard(gateway: Gateway, identity: Identity, months: int, recent: int) -> Dashboard:
+    args = {"actor": actor(identity), "months": months, "recent": recent}
+    return await gateway.rpc("org_dashboard", args, Dashboard)
+
+
+async def org_report(gateway: Gateway, org: str, months: int) -> OrgReport:
+    """Operators: any organization, named by its Clerk org id or its uuid."""
+    return await gateway.rpc("org_report", {"org": org, "months": months}, OrgReport)
 
 
 async def cleanup_expired_rate_limits(gateway: Gateway) -> int:

@@ -8,7 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, RootModel
 
-from sheetbrain.store.gateway import Claims, Gateway
+from sheetbrain.auth.identity import Identity
+from sheetbrain.store.actor import actor
+from sheetbrain.store.gateway import Gateway
 
 
 class SignInAccount(BaseModel):
@@ -115,8 +117,8 @@ async def revoke_refresh_family(
     return await gateway.rpc("revoke_refresh_family", args, int)
 
 
-async def get_me(gateway: Gateway, claims: Claims) -> Me:
-    return await gateway.rpc("get_me", {}, Me, claims=claims)
+async def get_me(gateway: Gateway, identity: Identity) -> Me:
+    return await gateway.rpc("get_me", {"actor": actor(identity)}, Me)
 
 
 class ProvisionedIdentity(BaseModel):

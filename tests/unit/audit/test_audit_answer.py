@@ -83,7 +83,7 @@ def test_without_policies_the_engine_keeps_its_defaults() -> None:
 
 def test_findings_of_a_copied_formula_reach_every_cell_of_its_shape() -> None:
     request = AuditInput(
-        cells=(CellInput("B1", "=A1/C1"), CellInput("B2", "=A2/C2")),
+        cells=(CellInput("B1", "=A1/C1", "#DIV/0!"), CellInput("B2", "=A2/C2", "#DIV/0!")),
         context=SheetContext(),
     )
     report = audit(request.cells)
@@ -127,6 +127,7 @@ def test_a_cell_without_findings_is_compliant_low_risk_without_a_suggestion() ->
     assert result.model_dump() == {
         "cell": "A1",
         "formula": "=1+1",
+        "compliant": True,
         "riskLevel": "low",
         "issues": [],
         "recommendation": "No issues found.",

@@ -203,6 +203,8 @@ def test_production_without_a_token_secret_cannot_sign_in() -> None:
     settings = Settings(
         mode="production",
         database_url="postgresql://db.example.com/sheetbrain",
+        clerk_issuer="https://clerk.sheetbrain.test",
+        clerk_authorized_parties=["https://app.sheetbrain.test"],
         _env_file=None,  # type: ignore[call-arg]
     )
 

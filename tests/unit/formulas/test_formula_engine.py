@@ -40,19 +40,20 @@ def test_report_counts_formulas_shapes_and_flagged_cells():
     )
 
 
+LOOKUPS = [CellInput(f"C{r}", f"=VLOOKUP(A{r},Rates!A:B,2,FALSE)") for r in range(1, 6)]
+
+
 def test_one_finding_covers_every_copy_of_a_shape():
-    cells = [CellInput(f"C{r}", f"=A{r}/B{r}") for r in range(1, 6)]
-    [finding] = audit(cells).findings
+    [finding] = audit(LOOKUPS).findings
     assert finding.cells == ("C1", "C2", "C3", "C4", "C5")
 
 
 def test_suggestion_is_rendered_for_each_copy():
-    cells = [CellInput(f"C{r}", f"=A{r}/B{r}") for r in range(1, 4)]
-    [finding] = audit(cells).findings
+    [finding] = audit(LOOKUPS[:3]).findings
     assert [finding.suggested_formula(c) for c in finding.cells] == [
-        '=IF(B1=0,"",A1/B1)',
-        '=IF(B2=0,"",A2/B2)',
-        '=IF(B3=0,"",A3/B3)',
+        '=IFNA(VLOOKUP(A1,Rates!A:B,2,FALSE),"")',
+        '=IFNA(VLOOKUP(A2,Rates!A:B,2,FALSE),"")',
+        '=IFNA(VLOOKUP(A3,Rates!A:B,2,FALSE),"")',
     ]
 
 
@@ -61,7 +62,7 @@ def test_cell_report_looks_up_by_address_or_position():
     by_address, by_position = report.cell("$b$2"), report.cell(1)
     assert (by_address, by_address.severity, by_address.suggested_formula) == (
         by_position,
-        Severity.WARNING,
+        Severity.INFO,
         '=IFNA(VLOOKUP(A1,C:D,2,FALSE),"")',
     )
 
@@ -80,12 +81,13 @@ def test_findings_are_sorted_most_severe_first():
 
 
 def test_formulas_without_addresses_are_audited_and_suggestions_stay_valid():
-    report = audit([CellInput(None, "=A1/B1"), CellInput(None, "=A1/B1")])
+    lookup = "=VLOOKUP(A1,B:C,2,FALSE)"
+    report = audit([CellInput(None, lookup), CellInput(None, lookup)])
     [finding] = report.findings
     assert (finding.cells, finding.cell_indices, finding.suggested_formula(None)) == (
         (),
         (0, 1),
-        '=IF(B1=0,"",A1/B1)',
+        '=IFNA(VLOOKUP(A1,B:C,2,FALSE),"")',
     )
 
 
@@ -132,7 +134,7 @@ def test_progress_reports_reach_the_total():
 
 def test_rule_catalog_lists_unique_ids_with_tags():
     catalog = rule_catalog()
-    assert len({r.rule_id for r in catalog}) == len(catalog) == 20
+    assert len({r.rule_id for r in catalog}) == len(catalog) == 26
     assert all(r.tags for r in catalog)
 
 

@@ -229,3 +229,9 @@ def test_layout_whitespace_is_dropped(formula):
 
 def test_parse_errors_are_formula_errors():
     assert issubclass(FormulaParseError, FormulaError)
+
+
+@pytest.mark.parametrize("name", ["μA", "Größe", "_rate", "\\path"])
+def test_defined_names_may_start_with_any_letter(name):
+    tree = parse_formula(f"=A1*{name}")
+    assert (type(tree.right).__name__, tree.right.text) == ("Name", name)

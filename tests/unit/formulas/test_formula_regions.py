@@ -4,7 +4,7 @@ import pytest
 
 from sheetbrain.formulas import AuditConfig
 from sheetbrain.formulas.references import parse_address
-from sheetbrain.formulas.regions import Regions, SheetCell, formula_runs
+from sheetbrain.formulas.regions import Regions, SheetCell, edited_copy, formula_runs
 from sheetbrain.formulas.shapes import shape_at
 
 
@@ -14,11 +14,11 @@ def grid(cells):
     for index, (address, content) in enumerate(cells.items()):
         position = parse_address(address)
         if isinstance(content, str) and content.startswith("="):
-            located[position] = SheetCell(index, *position, shape_at(content, address), False)
+            located[position] = SheetCell(index, *position, shape_at(content, address))
         elif isinstance(content, str):
             labels[position] = content
         else:
-            located[position] = SheetCell(index, *position, None, True)
+            located[position] = SheetCell(index, *position, None, float(content))
     return located, labels
 
 
@@ -176,3 +176,42 @@ def test_run_of_maps_pattern_cells_but_not_outliers():
     cells = column("=A{r}*B{r}", range(2, 9)) | {"C5": 3}
     found = regions(cells)
     assert ((4, 3) in found.run_of, (5, 3) in found.run_of) == (True, False)
+
+
+def test_edited_copies_at_the_end_of_a_run_are_its_outliers():
+    cells = column("=A{r}*B{r}", range(2, 9)) | {"C9": "=A9*B8", "C10": "=A10*B9"}
+    [run] = formula_runs(line_of(cells), True, 3)
+    assert addresses(run.outliers) == ["C9", "C10"]
+
+
+def test_a_total_of_another_kind_below_a_run_is_not_an_outlier():
+    cells = column("=A{r}*B{r}", range(2, 9)) | {"C9": "=SUM(C2:C8)"}
+    [run] = formula_runs(line_of(cells), True, 3)
+    assert run.outliers == ()
+
+
+def test_first_cell_along_a_row_breaking_its_copies_is_an_outlier():
+    # the first subtotal leaves out its top row; the four beside it do not
+    cells = {"B17": "=B18-(B16+B15+B14)"} | {
+        f"{c}17": f"={c}18-({c}16+{c}15+{c}14+{c}13)" for c in "CDEF"
+    }
+    numbers = {f"{c}{r}": float(r) for c in "BCDEF" for r in (13, 14, 15, 16, 18)}
+    [run] = [run for run in regions(cells | numbers).runs if not run.vertical]
+    assert (addresses(run.outliers), run.agreeing) == (["B17"], 4)
+
+
+@pytest.mark.parametrize(
+    ("shape", "other", "edited"),
+    [
+        ("=SUM(R[-8]C:R[-1]C)", "=SUM(R[-9]C:R[-1]C)", True),
+        ("=R[1]C-(R[-1]C+R[-2]C)", "=R[1]C-(R[-1]C+R[-2]C+R[-3]C)", True),
+        ("=SUM(R[-4]C:R[-1]C)", "=SUM(RC[-4]:RC[-1])", False),
+        ("=RC[-2]+RC[-1]", "=RC[-1]+RC[-2]", False),
+        ("=RC[-1]*1.03", "=RC[-1]*1.015", False),
+    ],
+    ids=["range one row longer", "one term more", "other axis", "reordered", "other constant"],
+)
+def test_edited_copy_is_the_same_formula_with_a_reference_moved_or_a_term_changed(
+    shape, other, edited
+):
+    assert edited_copy(shape, other) is edited

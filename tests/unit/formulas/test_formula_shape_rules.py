@@ -2,7 +2,9 @@
 
 import pytest
 
-from sheetbrain.formulas import AuditConfig, CellInput, Severity, audit
+from sheetbrain.formulas import AuditConfig, CellInput, Severity, audit, parse_formula
+from sheetbrain.formulas.nodes import render
+from sheetbrain.formulas.shape_rules import unguarded_divisions
 
 DEFAULTS = AuditConfig()
 
@@ -74,16 +76,6 @@ CASES = [
     case("broken-reference", '=IFERROR(A1,"#REF!")', False, "text_mentioning_ref"),
     case("error-literal", "=IF(A1,#DIV/0!,1)", True, "div0_literal"),
     case("error-literal", "=IF(A1,NA(),1)", False, "na_function"),
-    case("unguarded-division", "=A1/B1", True, "cell_denominator"),
-    case("unguarded-division", "=A1/SUM(B1:B9)", True, "sum_denominator"),
-    case("unguarded-division", "=(A1-B1)/(C1-D1)", True, "difference_denominator"),
-    case("unguarded-division", "=A1/Units", True, "named_denominator"),
-    case("unguarded-division", "=A1/2", False, "constant_denominator"),
-    case("unguarded-division", "=A1/(1+B1)", False, "growth_factor"),
-    case("unguarded-division", '=IF(B1=0,"",A1/B1)', False, "if_zero_guard"),
-    case("unguarded-division", "=IF(B1<>0,A1/B1,0)", False, "if_nonzero_guard"),
-    case("unguarded-division", "=IFERROR(A1/B1,0)", False, "iferror"),
-    case("unguarded-division", "=IF(SUM(B1:B9),A1/SUM(B1:B9),0)", False, "if_on_same_sum"),
     case("unguarded-external-reference", "=[1]Rates!B2*A1", True, "indexed_workbook"),
     case("unguarded-external-reference", "='C:\\fx\\[Rates.xlsx]EUR'!B2", True, "path_workbook"),
     case("unguarded-external-reference", "=IFERROR([1]Rates!B2,0)", False, "wrapped"),
@@ -99,12 +91,43 @@ CASES = [
     case("if-chain", '=IF(A1>90,"A",IF(A1>80,"B",IF(A1>70,"C","D")))', True, "threshold_chain"),
     case("if-chain", '=IF(A1="a",1,IF(A1="b",2,0))', False, "two_links"),
     case("if-chain", '=IF(A1="a",1,IF(B1="b",2,IF(C1="c",3,0)))', False, "different_subjects"),
+    case("hard-coded-adjustment", "=SUM(E10:E22)-1000", True, "total_minus_a_plug"),
+    case("hard-coded-adjustment", "=SUM(D18-F18)+500", True, "plug_inside_the_sum"),
+    case("hard-coded-adjustment", "=SUM(C9:C12)-(40+60)", True, "parenthesised_plug"),
+    case("hard-coded-adjustment", "=SUM(C9:C12)+C13", False, "cells_only"),
+    case("hard-coded-adjustment", "=SUM(C9:C12)-1", False, "off_by_one"),
+    case("hard-coded-adjustment", "=G12-15.63", False, "no_total"),
+    case("hard-coded-adjustment", "=SUM(C9:C12)*1.2", False, "factor_not_adjustment"),
+    case("operator-precedence", "=D70-C70/C70", True, "growth_without_parentheses"),
+    case("operator-precedence", "=(D70-C70)/C70", False, "growth_with_parentheses"),
+    case("operator-precedence", "=D70-C70/D69", False, "different_divisor"),
 ]
 
 
 @pytest.mark.parametrize(("rule_id", "formula", "expected"), CASES)
 def test_rule_flags_only_what_it_should(rule_id, formula, expected):
     assert flags(rule_id, formula) is expected
+
+
+# which divisions could fail: the unguarded-division rule then asks the values
+DIVISIONS = {
+    "cell_denominator": ("=A1/B1", ["B1"]),
+    "sum_denominator": ("=A1/SUM(B1:B9)", ["SUM(B1:B9)"]),
+    "difference_denominator": ("=(A1-B1)/(C1-D1)", ["(C1-D1)"]),
+    "named_denominator": ("=A1/Units", ["Units"]),
+    "constant_denominator": ("=A1/2", []),
+    "growth_factor": ("=A1/(1+B1)", []),
+    "if_zero_guard": ('=IF(B1=0,"",A1/B1)', []),
+    "if_nonzero_guard": ("=IF(B1<>0,A1/B1,0)", []),
+    "iferror": ("=IFERROR(A1/B1,0)", []),
+    "if_on_same_sum": ("=IF(SUM(B1:B9),A1/SUM(B1:B9),0)", []),
+}
+
+
+@pytest.mark.parametrize(("formula", "denominators"), DIVISIONS.values(), ids=DIVISIONS.keys())
+def test_unguarded_divisions_are_those_by_a_cell_or_sum_without_a_guard(formula, denominators):
+    found = unguarded_divisions(parse_formula(formula))
+    assert [render(division.right) for division in found] == denominators
 
 
 SUGGESTIONS = {
@@ -124,7 +147,11 @@ SUGGESTIONS = {
         "=IFNA(VLOOKUP(A5,B:C,2,FALSE),0)",
     ),
     "match_gets_zero": ("approximate-lookup", "=IFNA(MATCH(A5,B:B),0)", "=IFNA(MATCH(A5,B:B,0),0)"),
-    "division_guarded": ("unguarded-division", "=A5/B5", '=IF(B5=0,"",A5/B5)'),
+    "precedence_parenthesised": (
+        "operator-precedence",
+        "=D70-C70/C70",
+        "=(D70-C70)/C70",
+    ),
     "sumifs_from_sum_if": (
         "array-aggregate",
         "=SUM(IF(A1:A9>3,B1:B9))",
@@ -224,3 +251,14 @@ def test_reference_that_is_not_the_named_cell_is_not_flagged(formula, sheet):
 
 def test_named_range_rule_needs_names():
     assert not flags("absolute-reference-has-name", "=A5*Inputs!$B$2")
+
+
+def test_hard_coded_adjustment_names_each_plug_with_its_sign():
+    [finding] = [
+        f for f in findings("=SUM(E10:E22)-1000+250") if f.rule_id == "hard-coded-adjustment"
+    ]
+    assert (finding.severity, finding.message) == (
+        Severity.ERROR,
+        "Adjusts its result by the typed-in -1000, +250: the total no longer follows its "
+        "inputs, and nobody reading the sheet sees why",
+    )

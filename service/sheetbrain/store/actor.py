@@ -1,0 +1,24 @@
+"""The verified caller as the SQL functions take it: one `actor` argument.
+
+Every call runs as service_role; a function acting for someone (a write, or a member
+read scoped to the caller's organization by `private.actor_scope`) takes this object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sheetbrain.auth.identity import Identity
+
+
+def actor(identity: Identity) -> dict[str, Any]:
+    """The verified caller as the SQL functions' `actor` argument."""
+    return {
+        "clerk_user_id": identity.user_id,
+        "clerk_org_id": identity.org_id,
+        "org_role": identity.org_role,
+        "email": identity.email,
+        "name": identity.name,
+        "org_name": identity.org_name,
+        "personal": identity.personal,
+    }

@@ -1,0 +1,135 @@
+"""Totals against their table: ranges starting on a title or ending on a blank row,
+ranges shorter than their siblings', subtotals counted twice."""
+
+import pytest
+
+from sheetbrain.formulas import CellInput, Severity, audit
+
+
+def sheet(cells):
+    return [
+        CellInput(a, v) if isinstance(v, str) and v.startswith("=") else CellInput(a, None, v)
+        for a, v in cells.items()
+    ]
+
+
+def found(cells, rule_id):
+    return [f for f in audit(sheet(cells)).findings if f.rule_id == rule_id]
+
+
+def statement(first=4, last=8, title="Revenues"):
+    """Column headers in row 1, a section title in row 3, items in A and amounts in B:C."""
+    return (
+        {"B1": "Last year", "C1": "This year"}
+        | ({"A3": title} if title else {})
+        | {f"A{r}": f"Item {r}" for r in range(first, last + 1)}
+        | {f"{c}{r}": 100.0 + r for c in "BC" for r in range(first, last + 1)}
+        | {f"A{last + 2}": "Total"}
+    )
+
+
+SPANS = "range-spans-label-or-blank-row"
+
+
+def test_total_ending_on_the_blank_row_above_it_is_an_error_and_ends_on_the_data():
+    cells = statement() | {"B10": "=SUM(B4:B9)", "C10": "=SUM(C4:C8)"}
+    [finding] = found(cells, SPANS)
+    assert (finding.cells, finding.severity, finding.suggested_formula("B10")) == (
+        ("B10",),
+        Severity.ERROR,
+        "=SUM(B4:B8)",
+    )
+    assert "ends on a blank separator row (9)" in finding.message
+
+
+def test_total_starting_on_its_section_title_is_an_error():
+    cells = statement() | {"B10": "=SUM(B3:B8)", "C10": "=SUM(C4:C8)"}
+    [finding] = found(cells, SPANS)
+    assert (finding.cells, finding.suggested_formula("B10")) == (("B10",), "=SUM(B4:B8)")
+    assert "starts on a section title (row 3)" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("cells", "reason"),
+    [
+        (statement() | {"B10": "=SUM(B4:B8)"}, "exactly the data rows"),
+        (
+            statement(title=None) | {"A3": "Item 3", "A2": "Section", "B10": "=SUM(B3:B8)"},
+            "an item listed without amounts under the title is data",
+        ),
+        (
+            statement()
+            | {"A6": "Costs", "B6": None, "C6": None}
+            | {"B10": "=SUM(B3:B8)", "C10": "=SUM(C3:C8)"},
+            "several sections, each under its title",
+        ),
+    ],
+)
+def test_totals_over_their_data_rows_are_not_flagged(cells, reason):
+    cells = {a: v for a, v in cells.items() if v is not None}
+    assert found(cells, SPANS) == [], reason
+
+
+def test_total_leaving_out_a_row_its_siblings_cover_is_an_error_even_when_blank():
+    # C4 is blank today; the next figure typed there would be left out of C10
+    cells = {a: v for a, v in statement().items() if a != "C4"}
+    cells |= {"B10": "=SUM(B4:B8)", "C10": "=SUM(C5:C8)", "D10": "=SUM(D4:D8)", "D4": 1.0}
+    [finding] = found(cells, "omitted-adjacent-cells")
+    assert (finding.cells, finding.severity, finding.suggested_formula("C10")) == (
+        ("C10",),
+        Severity.ERROR,
+        "=SUM(C4:C8)",
+    )
+    assert finding.message == (
+        "The range in C10 leaves out C4: the range of B10 beside it starts there, "
+        "and that row belongs to the same table"
+    )
+
+
+def test_sibling_covering_a_section_title_does_not_make_the_others_short():
+    cells = statement() | {"B10": "=SUM(B3:B8)", "C10": "=SUM(C4:C8)"}
+    assert found(cells, "omitted-adjacent-cells") == []
+
+
+def test_row_total_leaving_out_a_column_its_siblings_cover_is_flagged():
+    cells = {"B1": "Q1", "C1": "Q2", "D1": "Q3", "E1": "Total"}
+    cells |= {f"{c}{r}": 10.0 * r for c in "BCD" for r in range(2, 6)} | {"B4": None}
+    cells |= {f"E{r}": f"=SUM(B{r}:D{r})" for r in range(2, 6)} | {"E4": "=SUM(C4:D4)"}
+    cells = {a: v for a, v in cells.items() if v is not None}
+    [finding] = found(cells, "omitted-adjacent-cells")
+    assert (finding.cells, finding.suggested_formula("E4")) == (("E4",), "=SUM(B4:D4)")
+
+
+def test_total_including_a_subtotal_and_its_rows_counts_them_twice():
+    cells = {f"B{r}": float(r) for r in range(2, 6)} | {"B6": "=SUM(B2:B5)"}
+    cells |= {f"B{r}": float(r) for r in range(7, 9)} | {"B9": "=SUM(B2:B8)"}
+    [finding] = found(cells, "subtotal-double-counted")
+    assert (finding.cells, finding.severity) == (("B9",), Severity.ERROR)
+    assert finding.message.startswith("The range in B9 includes the subtotal B6 and the cells")
+
+
+def test_grand_total_of_subtotals_only_is_not_double_counting():
+    cells = {f"B{r}": float(r) for r in range(2, 6)} | {"B6": "=SUM(B2:B5)"}
+    cells |= {f"B{r}": float(r) for r in range(7, 9)} | {"B9": "=SUM(B7:B8)"}
+    cells |= {"B10": "=B6+B9"}
+    assert found(cells, "subtotal-double-counted") == []
+
+
+def test_formulas_only_give_no_table_to_judge_ranges_against():
+    cells = {f"{c}10": f"=SUM({c}2:{c}9)" for c in "BCDEFG"}
+    assert [f.rule_id for f in audit(sheet(cells)).findings] == []
+
+
+def test_total_adding_up_the_column_beside_its_own_is_an_error():
+    cells = {f"{c}{r}": float(r * (i + 1)) for i, c in enumerate("BCD") for r in range(2, 6)}
+    cells |= {"B6": "=SUM(B2:B5)", "C6": "=SUM(B2:B5)", "D6": "=SUM(D2:D5)"}
+    [finding] = found(cells, "total-of-wrong-column")
+    assert (finding.cells, finding.suggested_formula("C6")) == (("C6",), "=SUM(C2:C5)")
+    assert finding.message.startswith("C6 adds up B2:B5, the column beside its own")
+
+
+def test_reading_last_years_column_further_up_is_not_a_slid_total():
+    cells = {f"{c}{r}": float(r) for c in "BC" for r in range(2, 4)}
+    cells |= {f"{c}{r}": float(r) for c in "BC" for r in range(10, 13)}
+    cells |= {"B13": "=SUM(B10:B12)", "C13": "=SUM(C10:C12)+SUM(B2:B3)"}
+    assert found(cells, "total-of-wrong-column") == []
