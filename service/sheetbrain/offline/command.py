@@ -1,32 +1,45 @@
-"""`sheetbrain audit FILE`: audit a spreadsheet file offline, without the service."""
+"""`sheetbrain audit PATH...`: audit spreadsheet files offline, without the service."""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from sheetbrain.formulas import AuditConfig, AuditReport, Severity, audit
-from sheetbrain.offline.readers import SheetCells, WorkbookReadError, read_cells
-from sheetbrain.offline.renderers import SheetReport, render_json, render_sarif, render_table
+from sheetbrain.formulas import Severity
+from sheetbrain.offline.batch import AuditOptions, audit_files, default_jobs
+from sheetbrain.offline.discover import discover
+from sheetbrain.offline.progress import RunProgress
+from sheetbrain.offline.records import FileResult, RunReport
+from sheetbrain.offline.renderers import render_csv, render_json, render_sarif, render_table
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-PROGRESS_MIN_CELLS = 20_000  # below this an audit takes well under a second
+EXIT_UNREADABLE = 2  # also click's code for a usage error
+
+EXIT_CODES = """\b
+Exit codes:
+  0  every file was read and no finding reached --fail-on
+  1  a finding reached --fail-on
+  2  a file could not be read (it wins over 1), or the command line was wrong
+"""
 
 
-@click.command("audit")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--sheet", help="Audit only this sheet (default: every sheet).")
+@click.command("audit", epilog=EXIT_CODES)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out files whose path, name or folder matches GLOB (repeatable).",
+)
+@click.option("--sheet", help="Audit only this sheet of each workbook (default: every sheet).")
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json", "sarif"]),
+    type=click.Choice(["table", "json", "sarif", "csv"]),
     default="table",
     show_default=True,
 )
@@ -59,53 +72,61 @@ PROGRESS_MIN_CELLS = 20_000  # below this an audit takes well under a second
     show_default=True,
     help="Leave out findings less confident than this (0..1).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    show_default="the CPU count",
+    help="Files audited at once, each in a worker process.",
+)
 def audit_command(
-    file: Path,
+    paths: tuple[str, ...],
+    exclude: tuple[str, ...],
     sheet: str | None,
     output_format: str,
     fail_on: str,
     max_nesting: int,
     min_severity: str,
     min_confidence: float,
+    jobs: int | None,
 ) -> None:
-    """Audit the formulas in FILE (.xlsx, .xlsm, .csv, or an add-on request .json)."""
-    try:
-        sheets = read_cells(file, sheet)
-    except WorkbookReadError as error:
-        click.echo(f"error: {error}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
-    config = AuditConfig(
-        max_nesting=max_nesting,
-        min_confidence=min_confidence,
-        min_severity=Severity(min_severity),
+    """Audit the formulas of every file in PATH... and write one report.
+
+    A PATH is a .xlsx, .xlsm, .csv or add-on request .json file, a folder (searched
+    recursively for those types, leaving out hidden folders, Office lock files ~$*
+    and .json files that are not add-on requests) or a glob pattern such as
+    'models/**/*.xlsx'. Files are reported sorted by path, relative to the current
+    folder; each unreadable file gets one `error:` line on stderr and the run goes on.
+    """
+    discovery = discover(paths, exclude)
+    if not discovery.targets and not discovery.missing:
+        click.echo("warning: no .xlsx, .xlsm, .csv or .json file found", err=True)
+    options = AuditOptions(
+        sheet, max_nesting, Severity(min_severity), min_confidence, output_format == "json"
     )
-    reports = [SheetReport(s.name, _audit_sheet(s, config)) for s in sheets]
-    source = file.name
-    if output_format == "json":
-        click.echo(render_json(source, reports))
-    elif output_format == "sarif":
-        click.echo(render_sarif(source, reports, _version()))
-    else:
-        click.echo(render_table(source, reports), nl=False)
-    if fail_on != "never":
-        threshold = Severity(fail_on).rank
-        if any(f.severity.rank >= threshold for r in reports for f in r.report.findings):
-            raise SystemExit(EXIT_FINDINGS)
-
-
-def _audit_sheet(sheet: SheetCells, config: AuditConfig) -> AuditReport:
-    if len(sheet.cells) < PROGRESS_MIN_CELLS:
-        return audit(sheet.cells, config, sheet=sheet.name)
-    console = Console(stderr=True)
-    columns = (TextColumn(f"auditing {sheet.name or 'cells'}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("audit", total=len(sheet.cells))
-        return audit(
-            sheet.cells,
-            config,
-            sheet=sheet.name,
-            progress=lambda done, total: progress.update(task, completed=done),
+    with RunProgress(len(discovery.targets), Console(stderr=True)) as progress:
+        results = audit_files(
+            discovery.targets,
+            options,
+            jobs or default_jobs(),
+            lambda result: progress.file_done(result.formulas),
         )
+    missing = [FileResult(path, unreadable=reason) for path, reason in discovery.missing]
+    run = RunReport.of(missing + results)
+    for result in run.unreadable:
+        click.echo(f"error: {result.path}: {result.unreadable}", err=True)
+    if output_format == "json":
+        click.echo(render_json(run))
+    elif output_format == "sarif":
+        click.echo(render_sarif(run, _version()))
+    elif output_format == "csv":
+        click.echo(render_csv(run), nl=False)
+    else:
+        click.echo(render_table(run), nl=False)
+    if run.unreadable:
+        raise SystemExit(EXIT_UNREADABLE)
+    if fail_on != "never" and run.reaches(Severity(fail_on)):
+        raise SystemExit(EXIT_FINDINGS)
 
 
 def _version() -> str:

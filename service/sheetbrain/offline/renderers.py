@@ -1,30 +1,34 @@
-"""Render audit reports as a rich table, JSON, or SARIF 2.1.0."""
+"""Render one audit run (any number of files) as a rich table, JSON, SARIF 2.1.0 or CSV."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sheetbrain.formulas import AuditReport, Finding, Severity, rule_catalog
+from sheetbrain.formulas import Severity, rule_catalog
+from sheetbrain.offline.records import FileResult, FindingRecord, RunReport, SheetResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# Relative URIs are resolved against the checkout: GitHub code scanning maps them to files.
+SARIF_SOURCE_ROOT = "%SRCROOT%"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _CELLS_SHOWN = 8
-
-
-@dataclass(frozen=True, slots=True)
-class SheetReport:
-    sheet: str | None
-    report: AuditReport
+CSV_COLUMNS = ("file", "sheet", "cell", "rule", "severity", "confidence", "message")
+# A CSV field starting with one of these is run as a formula when the report is opened in
+# a spreadsheet: a sheet or file name can be chosen by whoever wrote the workbook.
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell_list(cells: Sequence[str], limit: int = _CELLS_SHOWN) -> str:
@@ -34,92 +38,143 @@ def _cell_list(cells: Sequence[str], limit: int = _CELLS_SHOWN) -> str:
     return shown + (f" (+{len(cells) - limit} more)" if len(cells) > limit else "")
 
 
-def _first_suggestion(finding: Finding) -> str | None:
-    first = finding.cells[0] if finding.cells else None
-    return finding.suggested_formula(first)
+def _severity_counts(run: RunReport) -> str:
+    return ", ".join(f"{n} {severity}" for severity, n in run.summary.findings_by_severity.items())
 
 
-def render_table(source: str, sheets: Sequence[SheetReport], width: int = 120) -> str:
-    """Findings grouped by rule, then a summary line per sheet."""
+def render_table(run: RunReport, width: int = 120) -> str:
+    """Per file and sheet: findings grouped by rule and a summary line; then the run's total."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     titles = {info.rule_id: info.title for info in rule_catalog()}
-    for sheet in sheets:
-        report = sheet.report
-        by_rule: dict[str, list[Finding]] = defaultdict(list)
-        for finding in report.findings:
-            by_rule[finding.rule_id].append(finding)
-        console.print(f"{source} — sheet {sheet.sheet or '(unnamed)'}", style="bold")
-        for rule_id, findings in by_rule.items():
-            severity = findings[0].severity
-            table = Table(
-                title=f"{rule_id} ({severity}) — {titles.get(rule_id, '')}",
-                title_justify="left",
-                title_style=_SEVERITY_STYLE[severity],
-                box=box.SIMPLE_HEAD,
-                expand=True,
+    for result in run.files:
+        if result.unreadable is not None:
+            console.print(
+                f"{result.path}: unreadable — {result.unreadable}", style="bold red", soft_wrap=True
             )
-            table.add_column("Cells", ratio=2)
-            table.add_column("Problem", ratio=4)
-            table.add_column("Suggested formula (first cell)", ratio=4, overflow="fold")
-            for finding in findings:
-                table.add_row(
-                    _cell_list(finding.cells), finding.message, _first_suggestion(finding) or ""
-                )
-            console.print(table)
-        console.print(
-            f"{report.formula_count} formulas, {report.unique_shape_count} unique shapes, "
-            f"{report.cells_with_findings} cells with findings, {len(report.findings)} findings"
-        )
+        for sheet in result.sheets:
+            _print_sheet(console, result.path, sheet, titles)
+    summary = run.summary
+    line = (
+        f"{summary.files} files, {summary.formulas} formulas, {summary.unique_shapes} unique "
+        f"shapes, {summary.findings} findings ({_severity_counts(run)})"
+    )
+    if run.unreadable:
+        line += f", {len(run.unreadable)} unreadable"
+    if run.skipped:
+        line += f", {len(run.skipped)} .json skipped (not add-on requests)"
+    console.print(f"Total: {line}", style="bold", soft_wrap=True)
     # rich pads every line to the console width; trailing blanks only get in the way
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
-def _finding_json(finding: Finding) -> dict[str, Any]:
+def _print_sheet(console: Console, path: str, sheet: SheetResult, titles: dict[str, str]) -> None:
+    by_rule: dict[str, list[FindingRecord]] = defaultdict(list)
+    for finding in sheet.findings:
+        by_rule[finding.rule_id].append(finding)
+    console.print(f"{path} — sheet {sheet.sheet or '(unnamed)'}", style="bold")
+    for rule_id, findings in by_rule.items():
+        severity = findings[0].severity
+        table = Table(
+            title=f"{rule_id} ({severity}) — {titles.get(rule_id, '')}",
+            title_justify="left",
+            title_style=_SEVERITY_STYLE[severity],
+            box=box.SIMPLE_HEAD,
+            expand=True,
+        )
+        table.add_column("Cells", ratio=2)
+        table.add_column("Problem", ratio=4)
+        table.add_column("Suggested formula (first cell)", ratio=4, overflow="fold")
+        for finding in findings:
+            table.add_row(_cell_list(finding.cells), finding.message, finding.suggestion or "")
+        console.print(table)
+    console.print(
+        f"{sheet.formulas} formulas, {sheet.unique_shapes} unique shapes, "
+        f"{sheet.cells_with_findings} cells with findings, {len(sheet.findings)} findings"
+    )
+
+
+def _finding_json(finding: FindingRecord) -> dict[str, Any]:
     return {
         "ruleId": finding.rule_id,
         "severity": str(finding.severity),
         "message": finding.message,
         "fixHint": finding.fix_hint,
         "cells": list(finding.cells),
-        "tags": sorted(finding.tags),
+        "tags": list(finding.tags),
         "confidence": finding.confidence,
-        "suggestedFormula": _first_suggestion(finding),
+        "suggestedFormula": finding.suggestion,
     }
 
 
-def render_json(source: str, sheets: Sequence[SheetReport]) -> str:
-    document = {
-        "file": source,
+def _file_json(result: FileResult) -> dict[str, Any]:
+    return {
+        "file": result.path,
         "sheets": [
             {
                 "sheet": sheet.sheet,
                 "summary": {
-                    "formulas": sheet.report.formula_count,
-                    "uniqueShapes": sheet.report.unique_shape_count,
-                    "cellsWithFindings": sheet.report.cells_with_findings,
-                    "findings": len(sheet.report.findings),
+                    "formulas": sheet.formulas,
+                    "uniqueShapes": sheet.unique_shapes,
+                    "cellsWithFindings": sheet.cells_with_findings,
+                    "findings": len(sheet.findings),
                 },
-                "findings": [_finding_json(f) for f in sheet.report.findings],
+                "findings": [_finding_json(f) for f in sheet.findings],
                 "shapes": [
                     {
                         "shape": shape.shape,
                         "representativeCell": shape.representative_cell,
-                        "formula": shape.representative_formula,
-                        "cellCount": len(shape.cell_indices),
+                        "formula": shape.formula,
+                        "cellCount": shape.cell_count,
                         "functions": list(shape.functions),
                     }
-                    for shape in sheet.report.shapes
+                    for shape in sheet.shapes
                 ],
             }
-            for sheet in sheets
+            for sheet in result.sheets
         ],
+    }
+
+
+def render_json(run: RunReport) -> str:
+    """One document: a section per audited file, then the run's summary."""
+    summary = run.summary
+    document = {
+        "files": [_file_json(result) for result in run.audited],
+        "summary": {
+            "files": summary.files,
+            "formulas": summary.formulas,
+            "uniqueShapes": summary.unique_shapes,
+            "cellsWithFindings": summary.cells_with_findings,
+            "findings": summary.findings,
+            "findingsByRule": summary.findings_by_rule,
+            "findingsBySeverity": summary.findings_by_severity,
+            "unreadable": [{"file": f.path, "reason": f.unreadable} for f in run.unreadable],
+            "skipped": [{"file": f.path, "reason": f.skipped} for f in run.skipped],
+        },
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def render_sarif(source: str, sheets: Sequence[SheetReport], version: str) -> str:
-    """SARIF 2.1.0: one run, one result per finding, cells as logical locations."""
+def _artifact_location(path: str) -> dict[str, Any]:
+    """A SARIF artifactLocation: a percent-encoded URI, relative to the source root if it can."""
+    if Path(path).is_absolute():
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path), "uriBaseId": SARIF_SOURCE_ROOT}
+
+
+def _fingerprint(path: str, sheet: SheetResult, finding: FindingRecord) -> str:
+    """Every result is on line 1 of its file, so code scanning cannot tell two apart by line."""
+    key = "\0".join([path, sheet.sheet or "", finding.rule_id, *finding.cells])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def render_sarif(run: RunReport, version: str) -> str:
+    """SARIF 2.1.0: one run, an artifact per file, one result per finding.
+
+    A spreadsheet has no lines: each result's region is line 1 of its file, and the cells
+    (`Sheet!B4`) are the result's logical locations.
+    """
     rules = [
         {
             "id": info.rule_id,
@@ -130,39 +185,97 @@ def render_sarif(source: str, sheets: Sequence[SheetReport], version: str) -> st
         for info in rule_catalog()
     ]
     rule_index = {rule["id"]: index for index, rule in enumerate(rules)}
+    artifacts = []
     results = []
-    for sheet in sheets:
-        prefix = f"{sheet.sheet}!" if sheet.sheet else ""
-        for finding in sheet.report.findings:
-            result: dict[str, Any] = {
-                "ruleId": finding.rule_id,
-                "ruleIndex": rule_index[finding.rule_id],
-                "level": _SARIF_LEVEL[finding.severity],
-                "message": {"text": finding.message},
-                "locations": [
+    for index, result in enumerate(run.audited):
+        artifacts.append({"location": _artifact_location(result.path)})
+        for sheet in result.sheets:
+            prefix = f"{sheet.sheet}!" if sheet.sheet else ""
+            for finding in sheet.findings:
+                properties: dict[str, Any] = {
+                    "confidence": finding.confidence,
+                    "fixHint": finding.fix_hint,
+                }
+                if finding.suggestion is not None:
+                    properties["suggestedFormula"] = finding.suggestion
+                location = {**_artifact_location(result.path), "index": index}
+                results.append(
                     {
-                        "physicalLocation": {"artifactLocation": {"uri": source}},
-                        "logicalLocations": [
-                            {"fullyQualifiedName": prefix + cell, "kind": "element"}
-                            for cell in finding.cells
+                        "ruleId": finding.rule_id,
+                        "ruleIndex": rule_index[finding.rule_id],
+                        "level": _SARIF_LEVEL[finding.severity],
+                        "message": {"text": finding.message},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": location,
+                                    "region": {"startLine": 1},
+                                },
+                                "logicalLocations": [
+                                    {"fullyQualifiedName": prefix + cell, "kind": "element"}
+                                    for cell in finding.cells
+                                ],
+                            }
                         ],
+                        "partialFingerprints": {
+                            "primaryLocationLineHash": _fingerprint(result.path, sheet, finding)
+                        },
+                        "properties": properties,
                     }
-                ],
-                "properties": {"confidence": finding.confidence, "fixHint": finding.fix_hint},
-            }
-            suggestion = _first_suggestion(finding)
-            if suggestion is not None:
-                result["properties"]["suggestedFormula"] = suggestion
-            results.append(result)
+                )
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"cannot audit {f.path}: {f.unreadable}"},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(f.path)}}],
+        }
+        for f in run.unreadable
+    ]
     document = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
             {
                 "tool": {"driver": {"name": "SheetBrain", "version": version, "rules": rules}},
-                "artifacts": [{"location": {"uri": source}}],
+                "invocations": [
+                    {
+                        "executionSuccessful": not notifications,
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
+                "artifacts": artifacts,
                 "results": results,
             }
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _csv_text(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+def render_csv(run: RunReport) -> str:
+    """One row per finding and cell; unreadable files as rows of rule `unreadable`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for result in run.files:
+        if result.unreadable is not None:
+            reason = _csv_text(result.unreadable)
+            writer.writerow([_csv_text(result.path), "", "", "unreadable", "error", "", reason])
+        for sheet in result.sheets:
+            for finding in sheet.findings:
+                for cell in finding.cells or ("",):
+                    writer.writerow(
+                        [
+                            _csv_text(result.path),
+                            _csv_text(sheet.sheet or ""),
+                            cell,
+                            finding.rule_id,
+                            str(finding.severity),
+                            f"{finding.confidence:.2f}",
+                            _csv_text(finding.message),
+                        ]
+                    )
+    return buffer.getvalue()

@@ -1,4 +1,5 @@
-"""Fixtures for the .xlsx reader tests; the workbooks and the oracle are in xlsx_workbooks."""
+"""Fixtures of the offline tests: .xlsx reader workbooks and oracle (xlsx_workbooks),
+and a folder of models for the many-files audit (support.spreadsheets)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from xlsx_workbooks import differences, workbook_parts, zip_parts
+
+from support.spreadsheets import write_models_folder
 
 
 @pytest.fixture
@@ -23,3 +26,11 @@ def write_xlsx(tmp_path: Path) -> Callable[..., Path]:
 def differences_from_openpyxl() -> Callable[[Path], list[str]]:
     """differences(path): every cell where the reader and openpyxl disagree, as text."""
     return differences
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The current folder, holding models/ (see support.spreadsheets)."""
+    monkeypatch.chdir(tmp_path)
+    write_models_folder(tmp_path)
+    return tmp_path
