@@ -1,6 +1,10 @@
-"""`sheetbrain serve` fails at start with one line, never a traceback."""
+"""`sheetbrain serve` fails at start with one line, never a traceback; the command
+loads only what a subcommand uses."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -58,3 +62,17 @@ def test_an_unreachable_database_exits_with_one_line(
     assert result.output.startswith("startup error: cannot reach the database: ")
     assert result.output.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_the_audit_command_starts_without_the_database_and_web_stack():
+    # `sheetbrain audit` runs once per file in CI jobs and pre-commit hooks: what it does
+    # not use must not be imported
+    probe = (
+        "import sys; from sheetbrain.cli import cli; cli.get_command(None, 'audit'); "
+        "print(sorted(m for m in ('psycopg', 'supabase', 'litestar', 'sheetbrain.store') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter, our own probe
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

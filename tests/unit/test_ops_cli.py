@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from sheetbrain.cli import cli
-from sheetbrain.ops import Duration
+from sheetbrain.cli.db import Duration
 
 
 @pytest.mark.parametrize(

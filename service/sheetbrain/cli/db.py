@@ -1,4 +1,4 @@
-"""Operator commands: `sheetbrain stats ORG` and `sheetbrain db cleanup|archive|retention`.
+"""Operator commands: `sheetbrain stats ORG` and `sheetbrain db migrate|cleanup|archive|retention`.
 
 They reach the database the way the service does (the store gateway, as service_role):
 DATABASE_URL, else SUPABASE_URL, else the embedded local database. Each prints one
@@ -19,9 +19,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from sheetbrain.cli.config import load_settings
 from sheetbrain.store import stats as store
 from sheetbrain.store.connect import open_gateway, prepare_database
-from sheetbrain.store.errors import StoreError
+from sheetbrain.store.errors import StoreError, Unavailable
 from sheetbrain.store.gateway import Gateway
 
 T = TypeVar("T")
@@ -54,8 +55,6 @@ class Duration(click.ParamType[dt.timedelta, Any]):
 
 def _run(operation: Callable[[Gateway], Awaitable[T]]) -> T:
     """Open a gateway from the settings, run one operation, close it; exit 1 on failure."""
-    from sheetbrain.cli import load_settings  # cli imports this module: import at call time
-
     settings = load_settings()
 
     async def run(conninfo: str | None) -> T:
@@ -153,7 +152,30 @@ def retention_command(
     )
 
 
-DB_COMMANDS = (cleanup_command, archive_command, retention_command)
+@click.group()
+def db() -> None:
+    """Operate the database."""
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply the platform shim, pending migrations and the seed (local/direct databases)."""
+    from sheetbrain.store.connect import migrate_database
+
+    settings = load_settings()
+    if settings.transport == "supabase":
+        click.echo("With SUPABASE_URL, migrate with: npx supabase db push", err=True)
+        sys.exit(2)
+    try:
+        migrate_database(settings)
+    except Unavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo("database is up to date")
+
+
+for _command in (cleanup_command, archive_command, retention_command):
+    db.add_command(_command)
 
 
 @click.command("stats")
