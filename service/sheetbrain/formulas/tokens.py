@@ -10,9 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from openpyxl.formula.tokenizer import Token as OpenpyxlToken
-from openpyxl.formula.tokenizer import Tokenizer
-
+from sheetbrain.formulas._openpyxl_tokenizer import OpenpyxlToken, Tokenizer
 from sheetbrain.formulas.errors import FormulaTokenizeError
 
 
