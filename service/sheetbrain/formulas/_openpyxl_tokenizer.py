@@ -25,8 +25,8 @@ def _load() -> ModuleType:
             return module
     from openpyxl.formula import tokenizer
 
-    module: ModuleType = tokenizer
-    return module
+    packaged: ModuleType = tokenizer
+    return packaged
 
 
 _module = _load()
