@@ -12,10 +12,14 @@ from sheetbrain.formulas.nodes import Node
 
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
+    """A rule's id, default severity, tags and title. A rule reports at most its default
+    severity unless it `escalates` (raises some findings higher on their evidence)."""
+
     rule_id: str
     severity: Severity
     tags: frozenset[str]
     title: str
+    escalates: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +56,21 @@ class Rule(Generic[ContextT]):
 
 
 def register(
-    table: list[Rule[ContextT]], rule_id: str, severity: Severity, tags: set[str], title: str
+    table: list[Rule[ContextT]],
+    rule_id: str,
+    severity: Severity,
+    tags: set[str],
+    title: str,
+    *,
+    escalates: bool = False,
 ) -> Callable[[Callable[[ContextT], Iterable[Issue]]], Callable[[ContextT], Iterable[Issue]]]:
     """Decorator adding a check function to `table` under `rule_id`."""
 
     def add(check: Callable[[ContextT], Iterable[Issue]]) -> Callable[[ContextT], Iterable[Issue]]:
         if any(rule.info.rule_id == rule_id for rule in table):
             raise ValueError(f"rule {rule_id} registered twice")
-        table.append(Rule(RuleInfo(rule_id, severity, frozenset(tags), title), check))
+        info = RuleInfo(rule_id, severity, frozenset(tags), title, escalates)
+        table.append(Rule(info, check))
         return check
 
     return add

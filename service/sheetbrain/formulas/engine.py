@@ -127,7 +127,7 @@ def audit(
 
     sheet_context = SheetContext(sheet_cells, formulas, references, config, labels, parsed, sheet)
     for sheet_rule in (*SHEET_RULES, *RANGE_RULES, *TABLE_RULES, *EVIDENCE_RULES):
-        if config.enables(sheet_rule.info.rule_id, sheet_rule.info.tags):
+        if _runs(sheet_rule.info, config):
             for issue in sheet_rule.check(sheet_context):
                 indices = list(issue.cell_indices)
                 located = tuple(cells[i].address or "" for i in indices if i in positions)
@@ -185,7 +185,7 @@ def _analyse_shape(
         findings: list[Finding] = []
         context = ShapeContext(formula, tree, config, sheet)
         for rule in SHAPE_RULES:
-            if config.enables(rule.info.rule_id, rule.info.tags):
+            if _runs(rule.info, config):
                 to_shape = partial(_as_shape, origin=origin)
                 issues = list(rule.check(context))
                 findings += _findings(rule.info, issues, config, indices, addresses, to_shape)
@@ -201,6 +201,12 @@ def _analyse_shape(
     shape = Shape(group.shape, address, formula, addresses, indices, (), reason)
     findings = _findings(PARSE_ERROR, [issue], config, indices, addresses, lambda _: None)
     return _ShapeAnalysis(shape, ShapeReferences((), ()), findings)
+
+
+def _runs(info: RuleInfo, config: AuditConfig) -> bool:
+    return config.enables(info.rule_id, info.tags) and config.reports(
+        info.rule_id, info.severity, info.escalates
+    )
 
 
 def _is_label(value: object) -> bool:

@@ -120,6 +120,12 @@ class AuditConfig:
             return False
         return rule_id not in self.disabled_rules and not tags & self.disabled_tags
 
+    def reports(self, rule_id: str, severity: Severity, escalates: bool) -> bool:
+        """Can a rule of this severity reach the report at all? (Saves running rules whose
+        every finding would be left out, such as style notes below `min_severity`.)"""
+        reach = Severity.ERROR if escalates else self.severity_overrides.get(rule_id, severity)
+        return reach.rank >= self.min_severity.rank
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:

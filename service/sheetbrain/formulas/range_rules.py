@@ -559,6 +559,7 @@ def _rule_issues(context: SheetContext, rule: RuleInfo) -> Iterator[Issue]:
     Severity.WARNING,
     {"consistency", "ranges"},
     "Total leaves out numbers of its block",
+    escalates=True,
 )
 def omitted_adjacent_cells(context: SheetContext) -> Iterator[Issue]:
     return _rule_issues(context, OMITTED_ADJACENT_CELLS)

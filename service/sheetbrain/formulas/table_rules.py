@@ -323,6 +323,7 @@ def _copies_reach_data(
     Severity.WARNING,
     {"consistency"},
     "Formula differs from its neighbours",
+    escalates=True,
 )
 def inconsistent_formula(context: SheetContext) -> Iterator[Issue]:
     grouped: dict[int, tuple[FormulaRun, list[SheetCell]]] = {}

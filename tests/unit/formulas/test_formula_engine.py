@@ -146,3 +146,16 @@ def test_parsing_happens_once_per_shape(monkeypatch):
     monkeypatch.setattr(engine, "parse_formula", lambda f: parsed.append(f) or original(f))
     audit([CellInput(f"B{r}", f"=A{r}*2") for r in range(1, 1001)])
     assert parsed == ["=A1*2"]
+
+
+def test_style_notes_below_the_minimum_severity_are_left_out():
+    config = AuditConfig(min_severity=Severity.WARNING)
+    assert audit([CellInput("A1", "=B1*1.175")], config).findings == ()
+
+
+def test_a_policy_raising_a_style_rule_brings_it_back_above_the_minimum():
+    config = AuditConfig(
+        min_severity=Severity.WARNING, severity_overrides={"magic-number": Severity.WARNING}
+    )
+    [finding] = audit([CellInput("A1", "=B1*1.175")], config).findings
+    assert (finding.rule_id, finding.severity) == ("magic-number", Severity.WARNING)
