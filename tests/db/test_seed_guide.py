@@ -70,9 +70,7 @@ def test_verify_tables_lists_the_guides_eight_tables(db: psycopg.Connection[Any]
     assert {row[0] for row in rows} >= GUIDE_TABLES
 
 
-def test_check_statistics_answers_for_the_org(
-    db: psycopg.Connection[Any], guide_org: str
-) -> None:
+def test_check_statistics_answers_for_the_org(db: psycopg.Connection[Any], guide_org: str) -> None:
     statement = next(s for s in guide_statements() if "get_org_stats" in s)
 
     rows = run(db, statement.replace("org-uuid-here", guide_org))

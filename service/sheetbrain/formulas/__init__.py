@@ -9,7 +9,6 @@ Pure Python without I/O; usable as a library::
 from sheetbrain.formulas.catalog import PARSE_ERROR, RuleInfo
 from sheetbrain.formulas.engine import audit
 from sheetbrain.formulas.errors import FormulaError, FormulaParseError, FormulaTokenizeError
-from sheetbrain.formulas.evidence_rules import EVIDENCE_RULES
 from sheetbrain.formulas.model import (
     AuditConfig,
     AuditReport,
@@ -20,17 +19,13 @@ from sheetbrain.formulas.model import (
     Shape,
 )
 from sheetbrain.formulas.parser import parse_formula
-from sheetbrain.formulas.range_rules import RANGE_RULES
-from sheetbrain.formulas.shape_rules import SHAPE_RULES
+from sheetbrain.formulas.rules import SHAPE_RULES, SHEET_RULES
 from sheetbrain.formulas.shapes import render_shape, shape_at
-from sheetbrain.formulas.sheet_rules import SHEET_RULES
-from sheetbrain.formulas.table_rules import TABLE_RULES
 
 
 def rule_catalog() -> tuple[RuleInfo, ...]:
     """Every rule with its id, default severity and tags (for policy mapping and docs)."""
-    sheet_wide = (*SHEET_RULES, *RANGE_RULES, *TABLE_RULES, *EVIDENCE_RULES)
-    return (PARSE_ERROR, *(r.info for r in SHAPE_RULES), *(r.info for r in sheet_wide))
+    return (PARSE_ERROR, *(r.info for r in SHAPE_RULES), *(r.info for r in SHEET_RULES))
 
 
 __all__ = [

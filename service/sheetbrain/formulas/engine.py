@@ -10,22 +10,14 @@ from functools import partial
 from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, RuleInfo, ShapeContext
 from sheetbrain.formulas.errors import FormulaError
 from sheetbrain.formulas.evidence import ParsedShape
-from sheetbrain.formulas.evidence_rules import EVIDENCE_RULES
 from sheetbrain.formulas.model import AuditConfig, AuditReport, CellInput, Finding, Shape
 from sheetbrain.formulas.nodes import Binary, Call, Node, Reference, walk_with_ancestors
 from sheetbrain.formulas.parser import parse_formula
-from sheetbrain.formulas.range_rules import RANGE_RULES
 from sheetbrain.formulas.references import ReferenceKind, parse_address
 from sheetbrain.formulas.regions import Position, SheetCell, cell_value
-from sheetbrain.formulas.shape_rules import SHAPE_RULES
+from sheetbrain.formulas.rules import SHAPE_RULES, SHEET_RULES
 from sheetbrain.formulas.shapes import shape_of
-from sheetbrain.formulas.sheet_rules import (
-    SHEET_RULES,
-    RelativeArea,
-    ShapeReferences,
-    SheetContext,
-)
-from sheetbrain.formulas.table_rules import TABLE_RULES
+from sheetbrain.formulas.sheet import RelativeArea, ShapeReferences, SheetContext
 
 ProgressCallback = Callable[[int, int], None]
 _PROGRESS_EVERY = 2_000
@@ -126,7 +118,7 @@ def audit(
         findings.extend(analysis.findings)
 
     sheet_context = SheetContext(sheet_cells, formulas, references, config, labels, parsed, sheet)
-    for sheet_rule in (*SHEET_RULES, *RANGE_RULES, *TABLE_RULES, *EVIDENCE_RULES):
+    for sheet_rule in SHEET_RULES:
         if _runs(sheet_rule.info, config):
             for issue in sheet_rule.check(sheet_context):
                 indices = list(issue.cell_indices)

@@ -4,7 +4,7 @@ import pytest
 
 from sheetbrain.formulas import AuditConfig, CellInput, Severity, audit, parse_formula
 from sheetbrain.formulas.nodes import render
-from sheetbrain.formulas.shape_rules import unguarded_divisions
+from sheetbrain.formulas.rules.division import unguarded_divisions
 
 DEFAULTS = AuditConfig()
 

@@ -5,7 +5,7 @@ import pytest
 
 from sheetbrain.formulas import AuditConfig, CellInput, Severity, audit
 from sheetbrain.formulas.regions import FormulaRun, SheetCell
-from sheetbrain.formulas.table_rules import run_confidence
+from sheetbrain.formulas.rules.runs import run_confidence
 
 
 def sheet(cells):

@@ -24,21 +24,38 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-from sheetbrain.formulas.catalog import Issue, Rule, RuleInfo, register
+from sheetbrain.formulas.catalog import Issue, RuleInfo, register
 from sheetbrain.formulas.errors import FormulaError
 from sheetbrain.formulas.model import Severity
-from sheetbrain.formulas.nodes import Reference, walk
+from sheetbrain.formulas.nodes import (
+    Reference,
+    walk,
+)
 from sheetbrain.formulas.parser import parse_formula
-from sheetbrain.formulas.references import Bound, column_letters, format_address, split_operand
-from sheetbrain.formulas.regions import Position, SheetCell
+from sheetbrain.formulas.references import (
+    Bound,
+    column_letters,
+    format_address,
+    split_operand,
+)
+from sheetbrain.formulas.regions import (
+    Position,
+    SheetCell,
+)
+from sheetbrain.formulas.rules.registry import SHEET_RULES, rule_info
 from sheetbrain.formulas.shapes import shape_of
-from sheetbrain.formulas.sheet_rules import SheetContext
+from sheetbrain.formulas.sheet import (
+    SheetContext,
+)
 
-RANGE_RULES: list[Rule[SheetContext]] = []
 # A total leaving out more rows than this between its range and itself sums a sub-block.
 _MAX_GAP = 3
+
+
 # Rows at the top of a block a total may skip before it counts as starting late.
 _MAX_SKIPPED = 2
+
+
 _YEARS = range(1900, 2101)
 
 
@@ -51,7 +68,7 @@ class _Kind(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class _Line:
+class Line:
     """Positions along the total's own column (vertical) or row, by index on that axis."""
 
     vertical: bool
@@ -66,7 +83,7 @@ class Total:
     """An aggregate range lying before its formula on the formula's own line."""
 
     cell: SheetCell
-    line: _Line
+    line: Line
     first: int
     last: int
     at: int  # the formula's index on the line
@@ -92,9 +109,9 @@ def _totals(context: SheetContext) -> Iterator[Total]:
         for area in context.references[cell.shape].aggregated:
             first_row, first_column, last_row, last_column = area.at(cell.row, cell.column)
             if first_column == last_column == cell.column and last_row < cell.row:
-                line, first, last = _Line(True, cell.column), first_row, last_row
+                line, first, last = Line(True, cell.column), first_row, last_row
             elif first_row == last_row == cell.row and last_column < cell.column:
-                line, first, last = _Line(False, cell.row), first_column, last_column
+                line, first, last = Line(False, cell.row), first_column, last_column
             else:
                 continue
             at = cell.row if line.vertical else cell.column
@@ -130,14 +147,14 @@ def _beside_own_line(context: SheetContext) -> Iterator[tuple[SheetCell, Total]]
                 and abs(first_column - cell.column) == 1
                 and first_row < last_row < cell.row <= last_row + _MAX_GAP
             ):
-                line = _Line(True, first_column)
+                line = Line(True, first_column)
                 yield cell, _placed(context, cell, line, first_row, last_row, cell.row)
             elif (
                 first_row == last_row
                 and abs(first_row - cell.row) == 1
                 and first_column < last_column < cell.column <= last_column + _MAX_GAP
             ):
-                line = _Line(False, first_row)
+                line = Line(False, first_row)
                 yield cell, _placed(context, cell, line, first_column, last_column, cell.column)
 
 
@@ -146,7 +163,7 @@ def _outlier_positions(context: SheetContext) -> frozenset[Position]:
 
 
 def _placed(
-    context: SheetContext, cell: SheetCell, line: _Line, first: int, last: int, at: int
+    context: SheetContext, cell: SheetCell, line: Line, first: int, last: int, at: int
 ) -> Total:
     return Total(cell, line, first, last, at, _width(context, cell, line.vertical), False)
 
@@ -196,7 +213,7 @@ def _wrong_line(
     siblings: dict[tuple[bool, int], list[Total]],
 ) -> RangeProblem | None:
     vertical = total.line.vertical
-    own = _Line(vertical, cell.column if vertical else cell.row)
+    own = Line(vertical, cell.column if vertical else cell.row)
     own_data = sum(
         1 for index in range(total.first, total.last + 1) if own.at(index) in context.cells
     )
@@ -509,7 +526,7 @@ def _resized(context: SheetContext, total: Total, first: int, last: int) -> str 
     return _rewritten(context, total, (total.line.at(first), total.line.at(last)))
 
 
-def _moved(context: SheetContext, cell: SheetCell, total: Total, line: _Line) -> str | None:
+def _moved(context: SheetContext, cell: SheetCell, total: Total, line: Line) -> str | None:
     """The total's formula with its range moved onto `line`, as a shape."""
     return _rewritten(context, total, (line.at(total.first), line.at(total.last)))
 
@@ -554,7 +571,7 @@ def _rule_issues(context: SheetContext, rule: RuleInfo) -> Iterator[Issue]:
 
 
 @register(
-    RANGE_RULES,
+    SHEET_RULES,
     "omitted-adjacent-cells",
     Severity.WARNING,
     {"consistency", "ranges"},
@@ -566,7 +583,7 @@ def omitted_adjacent_cells(context: SheetContext) -> Iterator[Issue]:
 
 
 @register(
-    RANGE_RULES,
+    SHEET_RULES,
     "range-spans-label-or-blank-row",
     Severity.ERROR,
     {"consistency", "ranges"},
@@ -577,7 +594,7 @@ def range_spans_label_or_blank_row(context: SheetContext) -> Iterator[Issue]:
 
 
 @register(
-    RANGE_RULES,
+    SHEET_RULES,
     "subtotal-double-counted",
     Severity.ERROR,
     {"consistency", "ranges"},
@@ -588,7 +605,7 @@ def subtotal_double_counted(context: SheetContext) -> Iterator[Issue]:
 
 
 @register(
-    RANGE_RULES,
+    SHEET_RULES,
     "total-of-wrong-column",
     Severity.ERROR,
     {"consistency", "ranges"},
@@ -598,6 +615,7 @@ def total_of_wrong_column(context: SheetContext) -> Iterator[Issue]:
     return _rule_issues(context, TOTAL_OF_WRONG_LINE)
 
 
-OMITTED_ADJACENT_CELLS, RANGE_SPANS_LABEL_OR_BLANK, SUBTOTAL_DOUBLE_COUNTED, TOTAL_OF_WRONG_LINE = (
-    rule.info for rule in RANGE_RULES
-)
+OMITTED_ADJACENT_CELLS = rule_info("omitted-adjacent-cells")
+RANGE_SPANS_LABEL_OR_BLANK = rule_info("range-spans-label-or-blank-row")
+SUBTOTAL_DOUBLE_COUNTED = rule_info("subtotal-double-counted")
+TOTAL_OF_WRONG_LINE = rule_info("total-of-wrong-column")
