@@ -50,4 +50,3 @@ class Identity:
         keeps the role Clerk set and gives a membership Clerk never mentioned the
         least privilege."""
         return self.source == "local"
-
