@@ -1,16 +1,20 @@
 """Statistics for the caller's organization: totals, usage by month, rate limit, history.
 
 Every handler is one RPC taking the verified caller, which keeps to its organization.
+The response bodies are declared here, not in `store/`: a stored row may gain a column
+without the HTTP contract changing.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import uuid
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sheetbrain.auth.identity import Identity
 from sheetbrain.stats.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, audit_page
@@ -18,8 +22,60 @@ from sheetbrain.store import stats as store
 from sheetbrain.store.gateway import Gateway
 
 
+class _View(BaseModel):
+    """An HTTP response body, read from a store row by attribute so the two can diverge."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OrgStatsView(_View):
+    """The organization's totals; organization_id is null for an org never seen."""
+
+    organization_id: uuid.UUID | None
+    clerk_org_id: str | None
+    organization_name: str | None
+    total_users: int
+    total_policies: int
+    total_audits: int
+    audits_this_month: int
+    monthly_quota: int | None = Field(description="Audits per month of the plan; null = unlimited")
+    plan: str
+    subscription_status: str
+
+
+class MonthUsageView(_View):
+    month: str = Field(description="UTC calendar month, YYYY-MM")
+    audits: int
+
+
+class RateLimitView(_View):
+    """The current fixed window; window_reset_at is null when no window is running."""
+
+    request_count: int
+    request_limit: int
+    remaining: int
+    window_seconds: int
+    window_reset_at: dt.datetime | None
+
+
+class AuditView(_View):
+    id: uuid.UUID
+    created_at: dt.datetime
+    user_id: str | None = Field(description="Clerk user id; null when the user is gone")
+    formula_count: int
+    compliant_count: int
+    issues_found: int
+    duration_ms: int
+    rag_used: bool
+    rag_context_count: int
+    archived: bool
+    details: dict[str, Any] = Field(
+        description="Every other audit_logs column (AI model, tokens, findings_by_severity...)"
+    )
+
+
 class AuditHistoryPage(BaseModel):
-    items: list[store.AuditRecord]
+    items: list[AuditView]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page"
     )
@@ -31,8 +87,8 @@ class StatsController(Controller):
     @get("/api/stats", operation_id="stats", summary="The organization's totals (get_org_stats)")
     async def stats(
         self, gateway: NamedDependency[Gateway], identity: NamedDependency[Identity]
-    ) -> store.OrgStats:
-        return await store.org_stats(gateway, identity)
+    ) -> OrgStatsView:
+        return OrgStatsView.model_validate(await store.org_stats(gateway, identity))
 
     @get("/api/stats/usage", operation_id="statsUsage", summary="Audits per month, oldest first")
     async def usage(
@@ -40,14 +96,15 @@ class StatsController(Controller):
         gateway: NamedDependency[Gateway],
         identity: NamedDependency[Identity],
         months: Annotated[int, Parameter(ge=1, le=36)] = 12,
-    ) -> list[store.MonthUsage]:
-        return await store.usage_by_month(gateway, identity, months)
+    ) -> list[MonthUsageView]:
+        rows = await store.usage_by_month(gateway, identity, months)
+        return [MonthUsageView.model_validate(row) for row in rows]
 
     @get("/api/stats/rate-limit", operation_id="statsRateLimit", summary="The current window")
     async def rate_limit(
         self, gateway: NamedDependency[Gateway], identity: NamedDependency[Identity]
-    ) -> store.RateLimitWindow:
-        return await store.rate_limit_window(gateway, identity)
+    ) -> RateLimitView:
+        return RateLimitView.model_validate(await store.rate_limit_window(gateway, identity))
 
     @get("/api/audits", operation_id="audits", summary="Audit history, newest first")
     async def audits(
@@ -58,4 +115,5 @@ class StatsController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> AuditHistoryPage:
         page = await audit_page(gateway, identity, limit, cursor)
-        return AuditHistoryPage(items=page.items, next_cursor=page.next_cursor)
+        items = [AuditView.model_validate(row) for row in page.items]
+        return AuditHistoryPage(items=items, next_cursor=page.next_cursor)
