@@ -29,46 +29,48 @@ class _View(BaseModel):
 
 
 class OrgStatsView(_View):
-    """The organization's totals; organization_id is null for an org never seen."""
+    """The organization's totals."""
 
-    organization_id: uuid.UUID | None
-    clerk_org_id: str | None
-    organization_name: str | None
-    total_users: int
-    total_policies: int
-    total_audits: int
-    audits_this_month: int
+    organization_id: uuid.UUID | None = Field(description="Null for an organization never seen")
+    clerk_org_id: str | None = Field(description="The Clerk organization id (org_...)")
+    organization_name: str | None = Field(description="The name Clerk last sent")
+    total_users: int = Field(description="Members of the organization")
+    total_policies: int = Field(description="Policies of the organization")
+    total_audits: int = Field(description="Audits recorded for the organization")
+    audits_this_month: int = Field(description="Audits this UTC calendar month (the quota's)")
     monthly_quota: int | None = Field(description="Audits per month of the plan; null = unlimited")
-    plan: str
-    subscription_status: str
+    plan: str = Field(description="The plan's id (free, pro, ...)")
+    subscription_status: str = Field(
+        description="The subscription's status (active, past_due, ...)"
+    )
 
 
 class MonthUsageView(_View):
     month: str = Field(description="UTC calendar month, YYYY-MM")
-    audits: int
+    audits: int = Field(description="Audits run that month")
 
 
 class RateLimitView(_View):
-    """The current fixed window; window_reset_at is null when no window is running."""
+    """The organization's current fixed rate-limit window."""
 
-    request_count: int
-    request_limit: int
-    remaining: int
-    window_seconds: int
-    window_reset_at: dt.datetime | None
+    request_count: int = Field(description="Requests counted in this window")
+    request_limit: int = Field(description="Requests the plan allows per window")
+    remaining: int = Field(description="Requests left in this window")
+    window_seconds: int = Field(description="Length of a window, in seconds")
+    window_reset_at: dt.datetime | None = Field(description="Null when no window is running")
 
 
 class AuditView(_View):
     id: uuid.UUID
     created_at: dt.datetime
     user_id: str | None = Field(description="Clerk user id; null when the user is gone")
-    formula_count: int
-    compliant_count: int
-    issues_found: int
-    duration_ms: int
-    rag_used: bool
-    rag_context_count: int
-    archived: bool
+    formula_count: int = Field(description="Formulas audited")
+    compliant_count: int = Field(description="Formulas without a finding")
+    issues_found: int = Field(description="Findings reported")
+    duration_ms: int = Field(description="Time the audit took, in milliseconds")
+    rag_used: bool = Field(description="Whether policy passages were given to the review")
+    rag_context_count: int = Field(description="Policy passages given to the review")
+    archived: bool = Field(description="Moved to the archive by the retention job")
     details: dict[str, Any] = Field(
         description="Every other audit_logs column (AI model, tokens, findings_by_severity...)"
     )

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from sheetbrain.auth.identity import Identity
 from sheetbrain.store.actor import actor
@@ -28,13 +28,13 @@ class OrgStats(BaseModel):
     total_policies: int
     total_audits: int
     audits_this_month: int
-    monthly_quota: int | None = Field(description="Audits per month of the plan; null = unlimited")
+    monthly_quota: int | None  # null: unlimited
     plan: str
     subscription_status: str
 
 
 class MonthUsage(BaseModel):
-    month: str = Field(description="UTC calendar month, YYYY-MM")
+    month: str  # YYYY-MM
     audits: int
 
 
@@ -51,7 +51,7 @@ class RateLimitWindow(BaseModel):
 class AuditRecord(BaseModel):
     id: uuid.UUID
     created_at: dt.datetime
-    user_id: str | None = Field(description="Clerk user id; null when the user is gone")
+    user_id: str | None
     formula_count: int
     compliant_count: int
     issues_found: int
@@ -59,9 +59,7 @@ class AuditRecord(BaseModel):
     rag_used: bool
     rag_context_count: int
     archived: bool
-    details: dict[str, Any] = Field(
-        description="Every other audit_logs column (AI model, tokens, findings_by_severity...)"
-    )
+    details: dict[str, Any]
 
 
 class FindingTotal(BaseModel):
