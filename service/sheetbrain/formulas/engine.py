@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, RuleInfo, ShapeContext
+from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, Rule, RuleInfo, ShapeContext
 from sheetbrain.formulas.errors import FormulaError
 from sheetbrain.formulas.evidence import ParsedShape
 from sheetbrain.formulas.model import AuditConfig, AuditReport, CellInput, Finding, Shape
@@ -97,6 +97,7 @@ def audit(
     shapes: list[Shape] = []
     references: dict[str, ShapeReferences] = {}
     parsed: dict[str, ParsedShape] = {}
+    shape_rules = [rule for rule in SHAPE_RULES if _runs(rule.info, config)]
     for group in groups.values():
         representative = group.indices[0]
         analysis = _analyse_shape(
@@ -105,6 +106,7 @@ def audit(
             cells[representative].address,
             positions.get(representative),
             tuple(cells[i].address or "" for i in group.indices if i in positions),
+            shape_rules,
             config,
             sheet,
         )
@@ -167,20 +169,20 @@ def _analyse_shape(
     address: str | None,
     origin: tuple[int, int] | None,
     addresses: tuple[str, ...],
+    rules: Sequence[Rule[ShapeContext]],
     config: AuditConfig,
     sheet: str | None,
 ) -> _ShapeAnalysis:
-    """Parse the shape's representative formula once and run every enabled shape rule."""
+    """Parse the shape's representative formula once and run the given shape rules."""
     indices = tuple(group.indices)
     try:
         tree = parse_formula(formula)
         findings: list[Finding] = []
         context = ShapeContext(formula, tree, config, sheet)
-        for rule in SHAPE_RULES:
-            if _runs(rule.info, config):
-                to_shape = partial(_as_shape, origin=origin)
-                issues = list(rule.check(context))
-                findings += _findings(rule.info, issues, config, indices, addresses, to_shape)
+        to_shape = partial(_as_shape, origin=origin)
+        for rule in rules:
+            issues = list(rule.check(context))
+            findings += _findings(rule.info, issues, config, indices, addresses, to_shape)
         shape = Shape(group.shape, address, formula, addresses, indices, _functions(tree))
         return _ShapeAnalysis(shape, _shape_references(tree, origin, sheet), findings, tree)
     except FormulaError as error:
