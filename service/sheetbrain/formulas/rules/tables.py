@@ -12,6 +12,7 @@ from sheetbrain.formulas.regions import (
     SheetCell,
     edited_copy,
 )
+from sheetbrain.formulas.rules.constants import ADJUSTED_COPY, added_literals
 from sheetbrain.formulas.rules.ranges import OMITTED_ADJACENT_CELLS, range_issue
 from sheetbrain.formulas.rules.references import slip_offset
 from sheetbrain.formulas.rules.registry import SHEET_RULES
@@ -44,9 +45,12 @@ def inconsistent_formula(context: SheetContext) -> Iterator[Issue]:
     ranges_checked = context.config.enables(
         OMITTED_ADJACENT_CELLS.rule_id, OMITTED_ADJACENT_CELLS.tags
     )
+    adjustments_checked = context.config.enables(ADJUSTED_COPY.rule_id, ADJUSTED_COPY.tags)
     for run, cell in context.regions.outliers:
         if cell.shape is None or slip_offset(context, run.shape, cell.shape) is not None:
             continue
+        if adjustments_checked and added_literals(run.shape, cell.shape) is not None:
+            continue  # a typed-in plug: `adjusted-copy` reports it
         if _NUMBERS.sub("#", cell.shape) == _NUMBERS.sub("#", run.shape):
             continue  # the same formula with another rate or factor: a parameter per row
         if ranges_checked and (
