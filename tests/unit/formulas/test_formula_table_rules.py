@@ -391,3 +391,49 @@ def test_formula_only_input_still_gets_run_findings_without_value_rules():
     only = {a: v for a, v in formulas.items() if isinstance(v, str) and v.startswith("=")}
     rule_ids = sorted(f.rule_id for f in audit(sheet(only)).findings)
     assert rule_ids == ["inconsistent-formula", "reference-slip"]
+
+
+def activities(subtotal_label):
+    """Hours (C) x rate (D) = cost (E) per activity, with a row summing the two above."""
+    rows = (2, 3, 5, 6, 7, 8)
+    return (
+        {"A1": "Activity", "C1": "Hours", "D1": "Rate", "E1": "Cost"}
+        | {f"A{r}": f"Activity {r}" for r in rows}
+        | {f"C{r}": r for r in rows}
+        | {f"D{r}": 50 for r in rows}
+        | column("=C{r}*D{r}", rows, col="E")
+        | {"A4": subtotal_label, "E4": "=SUM(E2:E3)"}
+    )
+
+
+def test_labelled_subtotal_inside_a_column_of_item_formulas_is_not_inconsistent():
+    assert found(activities("Activity Subtotal"), "inconsistent-formula") == []
+
+
+def test_column_total_in_an_item_row_of_item_formulas_is_inconsistent():
+    [finding] = found(activities("Activity 4"), "inconsistent-formula")
+    assert finding.cells == ("E4",)
+
+
+def shares(share_in_totals_row):
+    """Budget (B) and actual (C) per line, share D = C/B, and a totals row of SUMs."""
+    rows = range(2, 7)
+    cells = (
+        {"A1": "Line", "B1": "Budget", "C1": "Actual", "D1": "Share"}
+        | {f"A{r}": f"Line {r}" for r in rows}
+        | {f"B{r}": 100 * r for r in rows}
+        | {f"C{r}": 90 * r for r in rows}
+        | column("=C{r}/B{r}", rows)
+        | {"A8": "Total", "B8": "=SUM(B2:B6)", "C8": "=SUM(C2:C6)", "E8": "=SUM(E2:E6)"}
+    )
+    cells["D8"] = "=C8/B8" if share_in_totals_row else "=C8-B8"
+    return cells
+
+
+def test_share_column_crossing_a_totals_row_past_a_blank_keeps_its_formula():
+    assert found(shares(share_in_totals_row=True), "inconsistent-formula") == []
+
+
+def test_cell_following_neither_its_row_nor_its_column_is_inconsistent():
+    [finding] = found(shares(share_in_totals_row=False), "inconsistent-formula")
+    assert finding.cells == ("D8",)
