@@ -1,10 +1,11 @@
-"""Table-aware rules: constants in formula runs, grouped inconsistencies, slipped
+"""Table-aware rules: constants in formula runs, grouped inconsistencies, adjusted copies, slipped
 references, formulas typed into data, and how confident each finding is."""
 
 import pytest
 
 from sheetbrain.formulas import AuditConfig, CellInput, Severity, audit
 from sheetbrain.formulas.regions import FormulaRun, SheetCell
+from sheetbrain.formulas.rules.constants import added_literals
 from sheetbrain.formulas.rules.runs import run_confidence
 
 
@@ -391,3 +392,128 @@ def test_formula_only_input_still_gets_run_findings_without_value_rules():
     only = {a: v for a, v in formulas.items() if isinstance(v, str) and v.startswith("=")}
     rule_ids = sorted(f.rule_id for f in audit(sheet(only)).findings)
     assert rule_ids == ["inconsistent-formula", "reference-slip"]
+
+
+def activities(subtotal_label):
+    """Hours (C) x rate (D) = cost (E) per activity, with a row summing the two above."""
+    rows = (2, 3, 5, 6, 7, 8)
+    return (
+        {"A1": "Activity", "C1": "Hours", "D1": "Rate", "E1": "Cost"}
+        | {f"A{r}": f"Activity {r}" for r in rows}
+        | {f"C{r}": r for r in rows}
+        | {f"D{r}": 50 for r in rows}
+        | column("=C{r}*D{r}", rows, col="E")
+        | {"A4": subtotal_label, "E4": "=SUM(E2:E3)"}
+    )
+
+
+def test_labelled_subtotal_inside_a_column_of_item_formulas_is_not_inconsistent():
+    assert found(activities("Activity Subtotal"), "inconsistent-formula") == []
+
+
+def test_column_total_in_an_item_row_of_item_formulas_is_inconsistent():
+    [finding] = found(activities("Activity 4"), "inconsistent-formula")
+    assert finding.cells == ("E4",)
+
+
+def shares(share_in_totals_row):
+    """Budget (B) and actual (C) per line, share D = C/B, and a totals row of SUMs."""
+    rows = range(2, 7)
+    cells = (
+        {"A1": "Line", "B1": "Budget", "C1": "Actual", "D1": "Share"}
+        | {f"A{r}": f"Line {r}" for r in rows}
+        | {f"B{r}": 100 * r for r in rows}
+        | {f"C{r}": 90 * r for r in rows}
+        | column("=C{r}/B{r}", rows)
+        | {"A8": "Total", "B8": "=SUM(B2:B6)", "C8": "=SUM(C2:C6)", "E8": "=SUM(E2:E6)"}
+    )
+    cells["D8"] = "=C8/B8" if share_in_totals_row else "=C8-B8"
+    return cells
+
+
+def test_share_column_crossing_a_totals_row_past_a_blank_keeps_its_formula():
+    assert found(shares(share_in_totals_row=True), "inconsistent-formula") == []
+
+
+def test_cell_following_neither_its_row_nor_its_column_is_inconsistent():
+    [finding] = found(shares(share_in_totals_row=False), "inconsistent-formula")
+    assert finding.cells == ("D8",)
+
+
+# adjusted-copy
+
+
+def grades(odd_row=None, odd=None):
+    """Scores in B, weighted scores =B*0.35 in C, one copy replaced by `odd`."""
+    rows = range(2, 10)
+    cells = {"A1": "Student", "B1": "Score", "C1": "Weighted"}
+    cells |= {f"A{r}": f"Student {r}" for r in rows} | {f"B{r}": 60 + r for r in rows}
+    cells |= {f"C{r}": f"=B{r}*0.35" for r in rows}
+    if odd_row is not None:
+        cells[f"C{odd_row}"] = odd
+    return cells
+
+
+def test_copy_with_a_number_added_is_an_adjusted_copy_error():
+    [finding] = found(grades(5, "=B5*0.35+3"), "adjusted-copy")
+    assert (finding.cells, finding.severity, finding.confidence) == (("C5",), Severity.ERROR, 0.85)
+    assert finding.suggested_formula("C5") == "=B5*0.35"
+
+
+def test_adjusted_copy_names_the_typed_in_number_and_its_copies():
+    [finding] = found(grades(5, "=B5*0.35-12.5"), "adjusted-copy")
+    assert finding.message.startswith(
+        "C5 is the formula of the 7 copies around it in its column with the typed-in -12.5 added"
+    )
+
+
+def test_adjusted_copy_is_not_also_an_inconsistent_formula():
+    assert found(grades(5, "=B5*0.35+3"), "inconsistent-formula") == []
+
+
+def test_copy_adjusted_along_a_row_is_an_adjusted_copy():
+    cells = {"A1": "Net", **{f"{c}1": f"={c}2-{c}3" for c in "BCDEF"}, "D1": "=D2-D3-14"}
+    cells |= {f"{c}{r}": 10.0 * r for c in "BCDEF" for r in (2, 3)}
+    [finding] = found(cells, "adjusted-copy")
+    assert finding.cells == ("D1",)
+
+
+def test_copy_with_one_added_is_not_an_adjusted_copy():
+    assert found(grades(5, "=B5*0.35+1"), "adjusted-copy") == []
+
+
+def test_copy_with_another_factor_is_not_an_adjusted_copy():
+    assert found(grades(5, "=B5*0.4"), "adjusted-copy") == []
+
+
+def test_adjusted_copy_falls_back_to_inconsistent_formula_when_switched_off():
+    config = AuditConfig(disabled_rules=frozenset({"adjusted-copy"}))
+    [finding] = found(grades(5, "=B5*0.35+3"), "inconsistent-formula", config)
+    assert finding.cells == ("C5",)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shape", "expected"),
+    [
+        ("=RC[-1]*0.35", "=RC[-1]*0.35+3", [3.0]),
+        ("=RC[-1]", "=RC[-1]+7800+121200", [7800.0, 121200.0]),
+        ("=RC[-1]-RC[-2]", "=RC[-1]-RC[-2] - 0.5", [-0.5]),
+        ("=RC[-1]", "=RC[-1]+1-5", [1.0, -5.0]),
+    ],
+)
+def test_added_literals_are_the_terms_after_the_copies_formula(pattern, shape, expected):
+    assert added_literals(pattern, shape) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shape", "reason"),
+    [
+        ("=RC[-1]", "=RC[-1]+1", "a counter or an offset"),
+        ("=RC[-1]*0.35", "=RC[-1]*0.4", "another factor"),
+        ("=RC[-1]-0.35", "=RC[-1]+3", "a literal replaced, not added"),
+        ("=RC[-1]", "=RC[-2]+3", "a reference moved as well"),
+        ("=RC[-1]", "=RC[-1]*3", "a multiplication"),
+    ],
+)
+def test_added_literals_are_none_when_more_than_a_plug_differs(pattern, shape, reason):
+    assert added_literals(pattern, shape) is None, reason

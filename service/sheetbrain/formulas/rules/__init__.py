@@ -3,8 +3,8 @@ lists shape rules, then sheet rules, each in the import order below.
 
 | module | rules |
 |---|---|
-| constants | magic-number, hard-coded-adjustment, constant-in-formula-run, |
-|           | formula-where-constant-expected |
+| constants | magic-number, hard-coded-adjustment, adjusted-copy, |
+|           | constant-in-formula-run, formula-where-constant-expected |
 | cycles | circular-reference |
 | division | unguarded-division |
 | lookups | lookup-without-error-handling, approximate-lookup, lookup-not-found |

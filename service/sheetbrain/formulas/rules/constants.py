@@ -24,7 +24,7 @@ from sheetbrain.formulas.nodes import (
 from sheetbrain.formulas.regions import (
     SheetCell,
 )
-from sheetbrain.formulas.rules.registry import SHAPE_RULES, SHEET_RULES
+from sheetbrain.formulas.rules.registry import SHAPE_RULES, SHEET_RULES, rule_info
 from sheetbrain.formulas.rules.runs import expected_at, run_confidence, severity_for
 from sheetbrain.formulas.rules.syntax import additive_terms, literal, reads_cells
 from sheetbrain.formulas.shapes import render_shape
@@ -195,6 +195,56 @@ def hard_coded_adjustment(context: ShapeContext) -> Iterator[Issue]:
         )
 
 
+# One literal term at the end of a formula: "+500", "- 0.25".
+_TRAILING_LITERAL = re.compile(r"\s*([+-])\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def added_literals(pattern: str, shape: str) -> list[float] | None:
+    """The literals `shape` adds to (or subtracts from) the formula `pattern`, when that is
+    all that sets them apart: `=RC[-1]*0.35+3` is `=RC[-1]*0.35` plus 3. A trailing
+    + or - term binds last, so what is left is the whole of the copies' formula. Adding
+    or subtracting 1 is a counter or an offset, not a plug."""
+    literals: list[float] = []
+    rest = shape
+    while (match := _TRAILING_LITERAL.search(rest)) is not None:
+        rest = rest[: match.start()]
+        value = float(match.group(2))
+        literals.insert(0, -value if match.group(1) == "-" else value)
+        if rest == pattern:
+            return literals if any(abs(v) not in (0.0, 1.0) for v in literals) else None
+    return None
+
+
+_ADJUSTED_COPY_CONFIDENCE = 0.85
+
+
+@register(
+    SHEET_RULES,
+    "adjusted-copy",
+    Severity.ERROR,
+    {"consistency", "constants"},
+    "Copy of its neighbours' formula with a typed-in number added",
+)
+def adjusted_copy(context: SheetContext) -> Iterator[Issue]:
+    for run, cell in context.regions.outliers:
+        literals = None if cell.shape is None else added_literals(run.shape, cell.shape)
+        if literals is None:
+            continue
+        expected = expected_at(run, cell)
+        shown = ", ".join(f"{value:+g}" for value in literals)
+        yield Issue(
+            f"{cell.address} is the formula of the {run.agreeing} copies around it in its "
+            f"{run.direction} with the typed-in {shown} added: the result no longer follows "
+            "its inputs alone, and nobody reading the sheet sees why",
+            "Put the adjustment in a labelled cell and add that cell, or re-copy the "
+            "neighbours' formula.",
+            _ADJUSTED_COPY_CONFIDENCE,
+            run.shape if expected else None,
+            Severity.ERROR,
+            (cell.index,),
+        )
+
+
 # A counter: the previous cell along the run plus or minus a constant (=A97+1, =1+A97).
 _COUNTER = re.compile(
     r"=\+?(?:(?:R\[-1\]C|RC\[-1\])\s*[+-]\s*[0-9.]+|[0-9.]+\s*\+\s*(?:R\[-1\]C|RC\[-1\]))"
@@ -357,3 +407,6 @@ _TWO_EACH_SIDE = (
     (True, ((-2, 0), (-1, 0), (1, 0), (2, 0))),
     (False, ((0, -2), (0, -1), (0, 1), (0, 2))),
 )
+
+
+ADJUSTED_COPY = rule_info("adjusted-copy")

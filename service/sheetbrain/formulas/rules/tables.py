@@ -12,6 +12,7 @@ from sheetbrain.formulas.regions import (
     SheetCell,
     edited_copy,
 )
+from sheetbrain.formulas.rules.constants import ADJUSTED_COPY, added_literals
 from sheetbrain.formulas.rules.ranges import OMITTED_ADJACENT_CELLS, range_issue
 from sheetbrain.formulas.rules.references import slip_offset
 from sheetbrain.formulas.rules.registry import SHEET_RULES
@@ -44,11 +45,16 @@ def inconsistent_formula(context: SheetContext) -> Iterator[Issue]:
     ranges_checked = context.config.enables(
         OMITTED_ADJACENT_CELLS.rule_id, OMITTED_ADJACENT_CELLS.tags
     )
+    adjustments_checked = context.config.enables(ADJUSTED_COPY.rule_id, ADJUSTED_COPY.tags)
     for run, cell in context.regions.outliers:
         if cell.shape is None or slip_offset(context, run.shape, cell.shape) is not None:
             continue
+        if adjustments_checked and added_literals(run.shape, cell.shape) is not None:
+            continue  # a typed-in plug: `adjusted-copy` reports it
         if _NUMBERS.sub("#", cell.shape) == _NUMBERS.sub("#", run.shape):
             continue  # the same formula with another rate or factor: a parameter per row
+        if _labelled_subtotal(context, run, cell) or _follows_across(context, run, cell):
+            continue
         if ranges_checked and (
             range_issue(context, cell) is not None or _pattern_has_range_issue(context, run)
         ):
@@ -82,3 +88,41 @@ def _pattern_has_range_issue(context: SheetContext, run: FormulaRun) -> bool:
     differ from it are the ones that got it right."""
     pattern = next(cell for cell in run.cells if cell.shape == run.shape)
     return range_issue(context, pattern) is not None
+
+
+# How far across a run a cell's own column (or row) is searched for its pattern.
+_ACROSS = 3
+
+
+def _labelled_subtotal(context: SheetContext, run: FormulaRun, cell: SheetCell) -> bool:
+    """A labelled subtotal row inside a column of item formulas: it sums the cells right
+    above it, as a subtotal should ("Activity Subtotal" under its items)."""
+    if not run.vertical or not context.regions.is_totals_row(cell.row):
+        return False
+    for area in context.references[cell.shape or ""].aggregated:
+        first_row, first_column, last_row, last_column = area.at(cell.row, cell.column)
+        if first_column == last_column == cell.column and first_row < last_row == cell.row - 1:
+            return True
+    return False
+
+
+def _follows_across(context: SheetContext, run: FormulaRun, cell: SheetCell) -> bool:
+    """Does the cell repeat the formula of its own column (for a row's run) or row (for a
+    column's run), a blank or two away? A percentage column crossing a row of totals
+    keeps its column's formula."""
+    cells = context.cells
+    for step in (-1, 1):
+        for distance in range(1, _ACROSS + 1):
+            offset = step * distance
+            place = (
+                (cell.row, cell.column + offset)
+                if run.vertical
+                else (cell.row + offset, cell.column)
+            )
+            other = cells.get(place)
+            if other is None:
+                continue  # a blank row (or column) between: look past it
+            if other.shape == cell.shape:
+                return True
+            break
+    return False
