@@ -11,7 +11,7 @@ from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, Rule, RuleInfo, Shap
 from sheetbrain.formulas.errors import FormulaError
 from sheetbrain.formulas.evidence import ParsedShape
 from sheetbrain.formulas.model import AuditConfig, AuditReport, CellInput, Finding, Shape
-from sheetbrain.formulas.nodes import Binary, Call, Node, Reference, walk_with_ancestors
+from sheetbrain.formulas.nodes import Binary, Call, Group, Node, Reference, walk_with_ancestors
 from sheetbrain.formulas.parser import parse_formula
 from sheetbrain.formulas.references import ReferenceKind, parse_address
 from sheetbrain.formulas.regions import Position, SheetCell, cell_value
@@ -261,6 +261,17 @@ def _functions(tree: Node) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _divides_by(call: Call, ancestors: tuple[Node, ...]) -> bool:
+    """Is `call` (looking through parentheses) the divisor of a division?"""
+    child: Node = call
+    for ancestor in reversed(ancestors[:-1]):
+        if isinstance(ancestor, Group):
+            child = ancestor
+            continue
+        return isinstance(ancestor, Binary) and ancestor.operator == "/" and ancestor.right is child
+    return False
+
+
 def _shape_references(
     tree: Node, origin: tuple[int, int] | None, sheet: str | None
 ) -> ShapeReferences:
@@ -280,6 +291,8 @@ def _shape_references(
         areas.append(relative)
         parent = ancestors[-1] if ancestors else None
         if isinstance(parent, Call) and parent.name in _AGGREGATING:
+            if _divides_by(parent, ancestors):
+                continue  # the denominator of a share (=D12/SUM(D12:E12)) is not a total
             aggregated.append(relative)
             if parent.name in _COUNTING_TEXT:
                 counted.append(relative)

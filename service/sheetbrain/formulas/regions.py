@@ -85,6 +85,13 @@ def cell_value(value: object) -> Value:
     return None
 
 
+def _known_value(cell: SheetCell) -> Value:
+    """A cell's value for evaluation; a formula whose result was not sent is not blank."""
+    if cell.value is None and cell.shape is not None:
+        raise NotEvaluable("reads a formula whose value is not known")
+    return cell.value
+
+
 def skeleton(shape: str) -> str:
     """The shape with every reference replaced by '@': what copies have in common."""
     return R1C1_REFERENCE.sub("@", shape)
@@ -353,7 +360,7 @@ class Regions:
     def _value(self, row: int, column: int) -> Value:
         cell = self.cells.get((row, column))
         if cell is not None:
-            return cell.value
+            return _known_value(cell)
         return self.labels.get((row, column))
 
     def area(
@@ -366,8 +373,9 @@ class Regions:
             for column in range(first_column, last_column + 1):
                 cell = cells.get((row, column))
                 if cell is not None:
-                    if cell.value is not None:
-                        found.append(cell.value)
+                    value = _known_value(cell)
+                    if value is not None:
+                        found.append(value)
                 elif (row, column) in labels:
                     found.append(labels[row, column])
         return found

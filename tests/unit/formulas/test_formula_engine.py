@@ -134,7 +134,7 @@ def test_progress_reports_reach_the_total():
 
 def test_rule_catalog_lists_unique_ids_with_tags():
     catalog = rule_catalog()
-    assert len({r.rule_id for r in catalog}) == len(catalog) == 27
+    assert len({r.rule_id for r in catalog}) == len(catalog) == 28
     assert all(r.tags for r in catalog)
 
 

@@ -72,3 +72,22 @@ def test_external_links_are_one_info_finding_per_workbook():
         (("A2",), Severity.INFO),
     ]
     assert findings[0].message.startswith("3 formulas depend on the workbook '1'")
+
+
+def test_division_by_formulas_whose_values_were_not_sent_is_not_reported():
+    # the subtotals' results are unknown, not blank: nothing shows their sum is zero
+    cells = [
+        CellInput("A2", None, 10.0),
+        CellInput("A3", None, 30.0),
+        CellInput("A4", "=SUM(A2:A3)"),
+        CellInput("B4", "=A2/A4"),
+    ]
+    assert found(cells, "unguarded-division") == []
+
+
+def test_division_by_a_zero_the_cells_compute_says_the_cell_would_show_div0():
+    cells = [CellInput("A2", None, 0.0), CellInput("B2", None, 5.0), CellInput("C2", "=B2/A2")]
+    [finding] = found(cells, "unguarded-division")
+    assert finding.message == (
+        "Divides by A2 in C2, which is zero or blank there: the cell would show #DIV/0!"
+    )

@@ -133,3 +133,27 @@ def test_reading_last_years_column_further_up_is_not_a_slid_total():
     cells |= {f"{c}{r}": float(r) for c in "BC" for r in range(10, 13)}
     cells |= {"B13": "=SUM(B10:B12)", "C13": "=SUM(C10:C12)+SUM(B2:B3)"}
     assert found(cells, "total-of-wrong-column") == []
+
+
+def test_one_cell_total_beside_totals_of_the_whole_column_is_an_error():
+    cells = statement() | {"B10": "=SUM(B4:B8)", "C10": "=SUM(C8)"}
+    [finding] = found(cells, "omitted-adjacent-cells")
+    assert (finding.cells, finding.severity, finding.suggested_formula("C10")) == (
+        ("C10",),
+        Severity.ERROR,
+        "=SUM(C4:C8)",
+    )
+
+
+def test_one_cell_pick_without_totals_beside_it_is_not_a_short_range():
+    cells = statement() | {"B10": "=SUM(B8)", "C10": "=SUM(C8)"}
+    assert found(cells, "omitted-adjacent-cells") == []
+
+
+def test_share_of_a_row_sum_is_not_a_total_leaving_out_the_cells_after_it():
+    # debt / (debt + equity) in H; the tax rate in F sits between the sum's range and H
+    cells = {"D1": "Debt", "E1": "Equity", "F1": "Tax rate", "G1": "D/E", "H1": "D/(D+E)"}
+    for r in range(2, 6):
+        cells |= {f"D{r}": 100.0 * r, f"E{r}": 900.0 * r, f"F{r}": 0.3}
+        cells |= {f"G{r}": f"=D{r}/E{r}", f"H{r}": f"=D{r}/SUM(D{r}:E{r})"}
+    assert found(cells, "omitted-adjacent-cells") == []

@@ -230,6 +230,37 @@ def test_no_slip_when_references_follow_their_copies(cells, reason):
     assert found(cells, "reference-slip") == [], reason
 
 
+DRIFT = "drifted-input-reference"
+
+
+def priced_in_euros(rows=range(2, 9)):
+    """Amounts in B converted at the rate in F1: =B{r}*$F$1 down column C."""
+    return (
+        {"E1": "Rate", "F1": 0.9, "B1": "Amount", "C1": "In euros"}
+        | {f"B{r}": 10.0 * r for r in rows}
+        | column("=B{r}*$F$1", rows, col="C")
+    )
+
+
+def test_copy_reading_a_blank_cell_below_the_input_its_copies_read_is_an_error():
+    # C6 lost its $: it reads F6, blank, where the others read the rate in F1
+    [finding] = found(priced_in_euros() | {"C6": "=B6*F6"}, DRIFT)
+    assert (finding.cells, finding.severity, finding.confidence) == (("C6",), Severity.ERROR, 0.85)
+    assert finding.message == (
+        "C6 reads F6, a blank cell, where the 6 formulas written like it in its column read "
+        "the input F1: the reference moved when the formula was copied"
+    )
+
+
+def test_copy_reading_its_own_filled_in_input_is_not_a_drift():
+    # F6 holds a rate of its own: a deliberate override, not a lost $
+    assert found(priced_in_euros() | {"C6": "=B6*F6", "F6": 0.8}, DRIFT) == []
+
+
+def test_copy_reading_a_blank_cell_off_the_inputs_row_and_column_is_not_a_drift():
+    assert found(priced_in_euros() | {"C6": "=B6*H3"}, DRIFT) == []
+
+
 # formula-where-constant-expected
 
 

@@ -11,7 +11,8 @@ lists shape rules, then sheet rules, each in the import order below.
 | ranges | omitted-adjacent-cells, range-spans-label-or-blank-row, |
 |        | subtotal-double-counted, total-of-wrong-column |
 | references | broken-reference, error-literal, whole-column-reference, |
-|            | absolute-reference-has-name, unguarded-external-reference, reference-slip |
+|            | absolute-reference-has-name, unguarded-external-reference, reference-slip, |
+|            | drifted-input-reference |
 | structure | volatile-function, nesting-depth, if-chain, array-aggregate, operator-precedence |
 | tables | inconsistent-formula |
 

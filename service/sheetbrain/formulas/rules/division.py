@@ -164,7 +164,11 @@ def unguarded_division(context: SheetContext) -> Iterator[Issue]:
         yield Issue(
             f"Divides by {', '.join(texts)} in {first.address}, which is zero or blank there"
             + (f" (as in {named(showing[1:])})" if len(showing) > 1 else "")
-            + ": the cell shows #DIV/0!",
+            + (
+                ": the cell shows #DIV/0!"
+                if first.value == DIV0
+                else ": the cell would show #DIV/0!"
+            ),
             'Test the denominator first: IF(denominator=0, "", numerator/denominator).',
             0.75,
             _guarded(parsed),

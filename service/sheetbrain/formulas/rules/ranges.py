@@ -115,11 +115,10 @@ def _totals(context: SheetContext) -> Iterator[Total]:
             else:
                 continue
             at = cell.row if line.vertical else cell.column
-            if first < last:  # a single cell is a pick, not a range over the data
-                counts = area in context.references[cell.shape].counted
-                width = _width(context, cell, line.vertical)
-                yield Total(cell, line, first, last, at, width, counts)
-                break
+            counts = area in context.references[cell.shape].counted
+            width = _width(context, cell, line.vertical)
+            yield Total(cell, line, first, last, at, width, counts)
+            break
 
 
 def _width(context: SheetContext, cell: SheetCell, vertical: bool) -> tuple[int, int]:
@@ -190,6 +189,13 @@ def _analyse(context: SheetContext) -> dict[int, RangeProblem]:
         start = bisect.bisect_left(places[key], total.span[0])
         end = bisect.bisect_right(places[key], total.span[1])
         beside = [sibling for sibling in siblings[key][start:end] if sibling is not total]
+        if total.first == total.last:
+            # a single cell is a pick, not a range over the data, unless the totals
+            # beside it sum ranges over the same rows
+            problem = _shorter_than_siblings(context, total, beside)
+            if problem is not None:
+                found[total.cell.index] = problem
+            continue
         problem = (
             _stops_short(context, total)
             or _spans_label_or_blank(context, total)
@@ -540,7 +546,7 @@ def _rewritten(context: SheetContext, total: Total, new: tuple[Position, Positio
     except FormulaError:
         return None
     for node in walk(tree):
-        if not isinstance(node, Reference) or ":" not in node.text:
+        if not isinstance(node, Reference):
             continue
         area = node.area
         if None in (area.first_row, area.first_column, area.last_row, area.last_column):

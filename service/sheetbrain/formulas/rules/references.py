@@ -342,3 +342,94 @@ def _copies_reach_data(
         if neighbour is not None and area.at(neighbour.row, neighbour.column)[:2] in context.cells:
             return True
     return False
+
+
+# Copies that read one fixed input cell before a copy drifting off it counts.
+_MIN_ANCHORED = 2
+_DRIFT_CONFIDENCE = 0.85
+
+
+@register(
+    SHEET_RULES,
+    "drifted-input-reference",
+    Severity.ERROR,
+    {"consistency", "references"},
+    "Copy reads a blank cell where its copies read one input cell",
+)
+def drifted_input_reference(context: SheetContext) -> Iterator[Issue]:
+    """Formulas written alike down a column (or along a row) that all read one input
+    cell, say S2, except a copy reading a blank cell in S2's column or row: the
+    reference lacked its `$` and moved with the copy (=B29*S22 among =Bn*$S$2)."""
+    if context.regions.known is None:
+        return  # no values: nothing says which cells are blank
+    groups: dict[tuple[bool, int, str], list[SheetCell]] = {}
+    for cell in context.cells.values():
+        if cell.shape is None or "!" in cell.shape:
+            continue  # other sheets' references are not in `areas`, so slots would not align
+        skeleton = _R1C1.sub("@", cell.shape)
+        groups.setdefault((True, cell.column, skeleton), []).append(cell)
+        groups.setdefault((False, cell.row, skeleton), []).append(cell)
+    reported: set[int] = set()
+    for cells in groups.values():
+        if len(cells) <= _MIN_ANCHORED:
+            continue
+        for issue in _drifted(context, cells):
+            if not reported & set(issue.cell_indices):
+                reported.update(issue.cell_indices)
+                yield issue
+
+
+def _drifted(context: SheetContext, cells: list[SheetCell]) -> Iterator[Issue]:
+    slots = len(context.references[cells[0].shape or ""].areas)
+    for slot in range(slots):
+        targets: dict[Position, list[SheetCell]] = {}
+        for cell in cells:
+            areas = context.references[cell.shape or ""].areas
+            if len(areas) != slots:
+                return
+            first_row, first_column, last_row, last_column = areas[slot].at(cell.row, cell.column)
+            if (first_row, first_column) == (last_row, last_column):
+                targets.setdefault((first_row, first_column), []).append(cell)
+        if not targets:
+            continue
+        anchor, anchored = max(targets.items(), key=lambda item: len(item[1]))
+        if len(anchored) < _MIN_ANCHORED or not _holds_number(context, anchor):
+            continue
+        for target, drifted in targets.items():
+            if target == anchor or not _blank_in_line_of(context, target, anchor):
+                continue
+            for cell in drifted:
+                yield Issue(
+                    f"{cell.address} reads {format_address(*target)}, a blank cell, where the "
+                    f"{len(anchored)} formulas written like it in its "
+                    f"{'column' if cell.column == anchored[0].column else 'row'} read the "
+                    f"input {format_address(*anchor)}: the reference moved when the formula "
+                    "was copied",
+                    f"Anchor the reference with $ ({_anchored(anchor)}) and re-copy the formula.",
+                    _DRIFT_CONFIDENCE,
+                    None,
+                    Severity.ERROR,
+                    (cell.index,),
+                )
+
+
+def _holds_number(context: SheetContext, position: Position) -> bool:
+    cell = context.cells.get(position)
+    return cell is not None and isinstance(cell.value, float) and not isinstance(cell.value, bool)
+
+
+def _blank_in_line_of(context: SheetContext, target: Position, anchor: Position) -> bool:
+    """Is `target` a known blank cell in the anchor's column or row?"""
+    known = context.regions.known
+    if known is None or not (
+        known[0] <= target[0] <= known[2] and known[1] <= target[1] <= known[3]
+    ):
+        return False
+    in_line = target[0] == anchor[0] or target[1] == anchor[1]
+    return in_line and target not in context.cells and target not in context.labels
+
+
+def _anchored(position: Position) -> str:
+    return format_address(*position).replace(
+        column := format_address(*position).rstrip("0123456789"), f"${column}$", 1
+    )
