@@ -28,7 +28,7 @@ from sheetbrain.offline.records import FileResult, FindingRecord, ShapeRecord, S
 MAX_FILES_PER_WORKER = 50
 # Imported once by the fork server, so every worker starts with them loaded; "__main__"
 # (the `sheetbrain` script) spares each worker from importing it again when it starts.
-FORKSERVER_PRELOAD = ["__main__", "sheetbrain.offline.batch", "openpyxl"]
+FORKSERVER_PRELOAD = ["__main__", "sheetbrain.offline.batch"]
 # The keys of the add-on's request shapes (seed/ADDON_CONTRACT.md).
 _ADDON_KEYS = frozenset({"formulas", "context", "sheetContext", "data"})
 
