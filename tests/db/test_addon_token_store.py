@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from sheetbrain.auth.identity import Identity
 from sheetbrain.auth.tokens import hash_refresh_token
+from sheetbrain.identity import Identity
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
 from support.ids import unique_id

@@ -17,8 +17,8 @@ import pytest
 
 from sheetbrain.audit import AuditLimits, AuditRequestBody, run_audit
 from sheetbrain.audit.request import survey
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import PaymentRequired
+from sheetbrain.identity import Identity
 from sheetbrain.review import PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.store.audits import RateLimitRefused, begin_audit, check_rate_limit
 from sheetbrain.store.gateway import Gateway

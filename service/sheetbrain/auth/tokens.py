@@ -30,8 +30,8 @@ from typing import Any, Literal
 import jwt
 
 from sheetbrain.auth.authenticator import unauthorized
-from sheetbrain.auth.identity import ADMIN_ROLE, MEMBER_ROLE, Identity, normalise_role
 from sheetbrain.errors import NotConfigured, RateLimited
+from sheetbrain.identity import ADMIN_ROLE, MEMBER_ROLE, Identity, normalise_role
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway

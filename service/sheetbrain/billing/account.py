@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from sheetbrain.auth.identity import ADMIN_ROLE, Identity
 from sheetbrain.billing.errors import (
     BillingNotConfigured,
     NoStripeCustomer,
@@ -21,6 +20,7 @@ from sheetbrain.billing.errors import (
 from sheetbrain.billing.plans import FREE_PLAN, BillingOverview, stripe_prices, summarise
 from sheetbrain.billing.stripe_gateway import CheckoutRequest, StripeGateway
 from sheetbrain.errors import Forbidden
+from sheetbrain.identity import ADMIN_ROLE, Identity
 from sheetbrain.settings import Settings
 from sheetbrain.store import billing as store
 from sheetbrain.store.gateway import Gateway

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sheetbrain.audit.limits import rate_limited
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import AppError, BadRequest, Forbidden, PayloadTooLarge
+from sheetbrain.identity import Identity
 from sheetbrain.log import get_logger
 from sheetbrain.policies.chunking import normalise, split_into_chunks
 from sheetbrain.policies.errors import NoTextFound, PolicyLimitReached, UnsupportedDocument

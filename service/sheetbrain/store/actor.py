@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 
 
 def actor(identity: Identity) -> dict[str, Any]:

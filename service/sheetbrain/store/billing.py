@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store import errors as store_errors
 from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway

@@ -9,7 +9,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 from supabase import AsyncClientOptions, acreate_client
 
-from sheetbrain.auth.local import DEMO_IDENTITY
+from sheetbrain.identity import DEMO_IDENTITY
 from sheetbrain.settings import Settings
 from sheetbrain.store.embedded import start_embedded_postgres
 from sheetbrain.store.errors import Unavailable

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store import errors as store_errors
 from sheetbrain.store.actor import actor
 from sheetbrain.store.audits import RateLimitState, rate_limit_refusal

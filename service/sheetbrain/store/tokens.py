@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, RootModel
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store.actor import actor
 from sheetbrain.store.errors import RateLimited
 from sheetbrain.store.gateway import Gateway
