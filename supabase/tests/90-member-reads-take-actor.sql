@@ -12,9 +12,9 @@ select plan(53);
 -- (user_mr_am), one policy written by that member, one audit, usage this month
 -- (A 3, B 9) and a live rate-limit window (A 5, B 8).
 -- as Clerk's webhooks would: the roles are authoritative
-select public.provision_identity('user_mr_a', 'org_mr_a', 'org:admin', 'a@example.com', 'Ann', 'Org A', role_is_authoritative => true) is not null as ok;
-select public.provision_identity('user_mr_am', 'org_mr_a', 'org:member', role_is_authoritative => true) is not null as ok;
-select public.provision_identity('user_mr_b', 'org_mr_b', 'org:admin', 'b@example.com', 'Bob', 'Org B', role_is_authoritative => true) is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mr_a", "clerk_org_id": "org_mr_a", "org_role": "org:admin", "email": "a@example.com", "name": "Ann", "org_name": "Org A", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mr_am", "clerk_org_id": "org_mr_a", "org_role": "org:member", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mr_b", "clerk_org_id": "org_mr_b", "org_role": "org:admin", "email": "b@example.com", "name": "Bob", "org_name": "Org B", "role_is_authoritative": true}') is not null as ok;
 do $$
 declare
   a uuid := (select o.id from public.organizations o where o.clerk_org_id = 'org_mr_a');

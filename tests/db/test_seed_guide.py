@@ -36,7 +36,8 @@ def guide_statements() -> list[str]:
 def guide_org(db: psycopg.Connection[Any]) -> str:
     """An organisation with one audit log 100 days old and one from today."""
     row = db.execute(
-        "select (public.provision_identity(%s, %s, 'org:admin') ->> 'organization_id')",
+        "select (public.provision_actor(jsonb_build_object('clerk_user_id', %s::text,"
+        " 'clerk_org_id', %s::text, 'org_role', 'org:admin')) ->> 'organization_id')",
         (unique_id("user"), unique_id("org")),
     ).fetchone()
     assert row is not None
@@ -70,9 +71,7 @@ def test_verify_tables_lists_the_guides_eight_tables(db: psycopg.Connection[Any]
     assert {row[0] for row in rows} >= GUIDE_TABLES
 
 
-def test_check_statistics_answers_for_the_org(
-    db: psycopg.Connection[Any], guide_org: str
-) -> None:
+def test_check_statistics_answers_for_the_org(db: psycopg.Connection[Any], guide_org: str) -> None:
     statement = next(s for s in guide_statements() if "get_org_stats" in s)
 
     rows = run(db, statement.replace("org-uuid-here", guide_org))

@@ -111,14 +111,14 @@ async def _downgrade_to_free(
     record = await _admin_record(gateway, identity, "change the plan")
     subscription_id = record.subscription.live_stripe_subscription_id
     if subscription_id is None:
-        return summarise(await store.downgrade_to_free(gateway, record, identity, None))
+        return summarise(await store.downgrade_to_free(gateway, identity, None))
     if stripe_gateway is None:
         raise BillingNotConfigured(
             "This organization pays through Stripe, which is not configured; "
             "cannot cancel the subscription."
         )
     ends_at = await stripe_gateway.cancel_at_period_end(subscription_id)
-    return summarise(await store.downgrade_to_free(gateway, record, identity, ends_at))
+    return summarise(await store.downgrade_to_free(gateway, identity, ends_at))
 
 
 async def _admin_record(

@@ -151,10 +151,8 @@ async def begin_audit(
     policy_chars: int,
 ) -> AuditBegun:
     """Provision, admit (rate limit), reserve one audit and load policies: one round trip."""
-    # begin_audit takes the actor's fields as separate arguments, under the same names.
     args = {
-        **actor(identity),
-        "role_is_authoritative": identity.role_is_authoritative,
+        "actor": actor(identity),
         "retrieval_query": retrieval_query,
         "chunk_limit": chunk_limit,
         "policy_limit": policy_limit,

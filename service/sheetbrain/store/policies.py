@@ -90,16 +90,6 @@ class ChunkArg(_Row):
     token_count: int
 
 
-class ProvisionedIdentity(_Row):
-    organization_id: UUID
-    user_id: UUID
-    role: str
-
-
-async def provision(gateway: Gateway, identity: Identity) -> ProvisionedIdentity:
-    return await gateway.rpc("provision_actor", {"actor": actor(identity)}, ProvisionedIdentity)
-
-
 async def begin_ingest(gateway: Gateway, identity: Identity) -> RateLimitState:
     """Provision the caller, check they may add policies (store Forbidden) and admit the
     request in the organization's rate-limit window (`RateLimitRefused`)."""
