@@ -5,7 +5,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(53);
+select plan(54);
 
 -- ---------------------------------------------------------------- fixture (as owner)
 -- org_mr_a and org_mr_b: an admin each (user_mr_a, user_mr_b), a member of A
@@ -45,19 +45,27 @@ end $$;
 -- ---------------------------------------------------------------- privileges
 select ok(
   not pg_catalog.has_schema_privilege('anon', 'private', 'USAGE')
-  and not pg_catalog.has_schema_privilege('authenticated', 'private', 'USAGE')
   and pg_catalog.has_schema_privilege('service_role', 'private', 'USAGE'),
-  'only service_role may use the private schema'
+  'anon may not use the private schema; service_role may'
+);
+select results_eq(
+  $$ select p.oid::regprocedure::text, p.prosecdef, 'search_path=""' = any(p.proconfig)
+       from pg_catalog.pg_proc p
+      where p.pronamespace = 'private'::regnamespace
+        and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE') $$,
+  $$ values ('private.caller_organization_id()'::text, true, true) $$,
+  'authenticated may execute one private function, what the RLS policies call (SECURITY DEFINER, search_path pinned)'
 );
 select is_empty(
   $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p
       where p.pronamespace = 'private'::regnamespace
+        and p.oid <> 'private.caller_organization_id()'::regprocedure
         and (pg_catalog.has_function_privilege('anon', p.oid, 'EXECUTE')
              or pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')
              or not pg_catalog.has_function_privilege('service_role', p.oid, 'EXECUTE')
              or p.prosecdef
              or not ('search_path=""' = any(coalesce(p.proconfig, '{}'::text[])))) $$,
-  'private functions: service_role only, SECURITY INVOKER, search_path pinned'
+  'every other private function: service_role only, SECURITY INVOKER, search_path pinned'
 );
 select is_empty(
   $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p

@@ -1,0 +1,46 @@
+-- The SQL helpers that say one thing once: the caller's organization behind every RLS
+-- policy (private.caller_organization_id).
+begin;
+create extension if not exists pgtap with schema extensions;
+set local search_path = public, extensions;
+
+select plan(7);
+
+-- ---------------------------------------------------------------- fixture (as owner)
+select public.provision_actor('{"clerk_user_id": "user_h94", "clerk_org_id": "org_h94", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
+do $$ begin
+  perform pg_catalog.set_config('test.org', (select o.id::text from public.organizations o where o.clerk_org_id = 'org_h94'), true);
+end $$;
+
+-- ---------------------------------------------------------------- the caller's organization
+select set_eq(
+  $$ select p.tablename::text from pg_catalog.pg_policies p
+      where p.schemaname = 'public' and p.qual like '%auth.jwt()%' $$,
+  array['refresh_tokens'],
+  'no RLS policy reads the organization out of the JWT itself (refresh_tokens reads the user: sub)'
+);
+select set_eq(
+  $$ select p.tablename::text from pg_catalog.pg_policies p
+      where p.schemaname = 'public' and p.qual like '%( SELECT private.caller_organization_id() AS caller_organization_id)%' $$,
+  array['organizations', 'users', 'organization_memberships', 'subscriptions', 'policies', 'policy_chunks',
+        'audit_usage', 'rate_limit_buckets', 'audit_logs', 'audit_logs_archive', 'ingestion_logs',
+        'audit_reservations'],
+  'every organization-scoped policy compares with private.caller_organization_id(), once per statement'
+);
+
+set local role authenticated;
+set local "request.jwt.claims" = '{"sub": "user_h94", "org_id": "org_h94", "org_role": "org:admin"}';
+select is(private.caller_organization_id(), current_setting('test.org')::uuid, 'v1 claims (org_id) name the organization');
+set local "request.jwt.claims" = '{"sub": "user_h94", "o": {"id": "org_h94", "rol": "admin"}}';
+select is(private.caller_organization_id(), current_setting('test.org')::uuid, 'v2 claims (o.id) name the organization');
+set local "request.jwt.claims" = '{"sub": "user_h94", "org_id": "org_never_synced"}';
+select is(private.caller_organization_id(), null, 'an organization never synced is none');
+set local "request.jwt.claims" = '{"sub": "user_h94"}';
+select is(private.caller_organization_id(), null, 'a session without an organization has none');
+reset role;
+set local role anon;
+select throws_ok($$ select private.caller_organization_id() $$, '42501', null, 'anon cannot call it');
+reset role;
+
+select * from finish();
+rollback;
