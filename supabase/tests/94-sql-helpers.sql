@@ -1,10 +1,11 @@
 -- The SQL helpers that say one thing once: the caller's organization behind every RLS
--- policy (private.caller_organization_id).
+-- policy (private.caller_organization_id) and the fixed rate-limit window behind
+-- check_rate_limit and increment_rate_limit (private.count_request).
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(7);
+select plan(12);
 
 -- ---------------------------------------------------------------- fixture (as owner)
 select public.provision_actor('{"clerk_user_id": "user_h94", "clerk_org_id": "org_h94", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
@@ -41,6 +42,22 @@ reset role;
 set local role anon;
 select throws_ok($$ select private.caller_organization_id() $$, '42501', null, 'anon cannot call it');
 reset role;
+
+-- ---------------------------------------------------------------- one rate-limit window
+update public.plans set rate_limit_requests = 2 where id = 'free';
+select is(public.increment_rate_limit(current_setting('test.org')::uuid), 1, 'increment_rate_limit opens the window');
+select is((public.check_rate_limit(current_setting('test.org')::uuid) ->> 'remaining')::integer, 0,
+  'check_rate_limit counts in the same window');
+select throws_ok($$ select public.check_rate_limit(current_setting('test.org')::uuid) $$,
+  'PT429', 'rate limit exceeded', 'and refuses past the plan''s limit');
+select is(public.increment_rate_limit(current_setting('test.org')::uuid), 3,
+  'while the seed guide''s increment_rate_limit always counts');
+select results_eq(
+  $$ select c.request_count, c.request_limit, c.window_seconds
+       from private.count_request(current_setting('test.org')::uuid, true) c $$,
+  $$ values (null::integer, 2, 60) $$,
+  'count_request answers no count when it refuses, with the plan''s limit and window'
+);
 
 select * from finish();
 rollback;
