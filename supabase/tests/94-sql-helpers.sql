@@ -1,11 +1,12 @@
 -- The SQL helpers that say one thing once: the caller's organization behind every RLS
--- policy (private.caller_organization_id) and the fixed rate-limit window behind
--- check_rate_limit and increment_rate_limit (private.count_request).
+-- policy (private.caller_organization_id), the fixed rate-limit window behind
+-- check_rate_limit and increment_rate_limit (private.count_request), and the token
+-- estimate of policy chunks (private.estimate_tokens).
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(12);
+select plan(15);
 
 -- ---------------------------------------------------------------- fixture (as owner)
 select public.provision_actor('{"clerk_user_id": "user_h94", "clerk_org_id": "org_h94", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
@@ -57,6 +58,28 @@ select results_eq(
        from private.count_request(current_setting('test.org')::uuid, true) c $$,
   $$ values (null::integer, 2, 60) $$,
   'count_request answers no count when it refuses, with the plan''s limit and window'
+);
+
+-- ---------------------------------------------------------------- one token estimate
+select results_eq(
+  $$ select private.estimate_tokens(v.t)
+       from (values (1, ''), (2, 'one two three'), (3, 'abcdefghijklmnopq'), (4, 'a b c d e f'),
+                    (5, E' spaced\tout\n\nwords ')) as v(n, t)
+      order by v.n $$,
+  $$ values (0), (4), (5), (8), (5) $$,
+  'estimate_tokens: max(ceil(words * 4/3), ceil(characters / 4)), words split on any whitespace'
+);
+select is_empty(
+  $$ select c.id from public.policy_chunks c join public.policies p on p.id = c.policy_id
+      where p.organization_id = current_setting('test.org')::uuid and p.template_key is not null
+        and c.token_count <> private.estimate_tokens(c.content) $$,
+  'a default policy''s chunk costs what estimate_tokens says'
+);
+select is(
+  (select pg_catalog.count(*)::integer from public.policy_chunks c join public.policies p on p.id = c.policy_id
+    where p.organization_id = current_setting('test.org')::uuid and p.template_key is not null),
+  (select pg_catalog.count(*)::integer from public.policy_templates),
+  'one chunk per default policy'
 );
 
 select * from finish();
