@@ -44,11 +44,7 @@ select function_returns('public', 'increment_rate_limit', array['uuid'], 'intege
 select function_returns('public', 'cleanup_expired_rate_limits', array[]::text[], 'integer', 'cleanup_expired_rate_limits() returns integer');
 select function_returns('public', 'get_org_stats', array['uuid'], 'setof record', 'get_org_stats(uuid) returns a table');
 select function_returns('public', 'archive_audit_logs', array['interval'], 'integer', 'archive_audit_logs(interval) returns integer');
-select function_returns(
-  'public', 'provision_identity',
-  array['text', 'text', 'text', 'text', 'text', 'text', 'boolean', 'boolean'], 'jsonb',
-  'provision_identity(...) returns jsonb'
-);
+select function_returns('public', 'provision_actor', array['jsonb'], 'jsonb', 'provision_actor(jsonb) returns jsonb');
 select is(
   (select pg_catalog.pg_get_function_result('public.get_org_stats(uuid)'::regprocedure)),
   'TABLE(total_users bigint, total_policies bigint, total_audits bigint, audits_this_month integer, plan text, subscription_status text)',

@@ -92,7 +92,7 @@ select set_eq(
   $$ select p.proname::text from pg_catalog.pg_proc p
       where p.pronamespace = 'public'::regnamespace
         and p.proname in ('increment_audit_usage', 'increment_rate_limit', 'cleanup_expired_rate_limits',
-                          'get_org_stats', 'archive_audit_logs', 'provision_identity', 'set_updated_at')
+                          'get_org_stats', 'archive_audit_logs', 'provision_actor', 'set_updated_at')
         and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE') $$,
   array['get_org_stats'],
   'of the core functions, authenticated may execute only get_org_stats'
@@ -101,15 +101,15 @@ select set_eq(
   $$ select p.proname::text from pg_catalog.pg_proc p
       where p.pronamespace = 'public'::regnamespace
         and p.proname in ('increment_audit_usage', 'increment_rate_limit', 'cleanup_expired_rate_limits',
-                          'get_org_stats', 'archive_audit_logs', 'provision_identity')
+                          'get_org_stats', 'archive_audit_logs', 'provision_actor')
         and pg_catalog.has_function_privilege('service_role', p.oid, 'EXECUTE') $$,
   array['increment_audit_usage', 'increment_rate_limit', 'cleanup_expired_rate_limits',
-        'get_org_stats', 'archive_audit_logs', 'provision_identity'],
+        'get_org_stats', 'archive_audit_logs', 'provision_actor'],
   'service_role may execute every core function'
 );
 
 -- ---------------------------------------------------------------- fixture (as owner)
-select isnt(public.provision_identity('user_priv', 'org_priv', 'org:admin'), null, 'fixture provisioned');
+select isnt(public.provision_actor('{"clerk_user_id": "user_priv", "clerk_org_id": "org_priv", "org_role": "org:admin"}'), null, 'fixture provisioned');
 do $$ begin
   perform pg_catalog.set_config('test.org_priv', (select o.id::text from public.organizations o where o.clerk_org_id = 'org_priv'), true);
 end $$;
@@ -135,8 +135,8 @@ select throws_ok(
   '42501', null, 'authenticated cannot execute archive_audit_logs'
 );
 select throws_ok(
-  $$ select public.provision_identity('user_priv', 'org_other', 'org:admin') $$,
-  '42501', null, 'authenticated cannot execute provision_identity'
+  $$ select public.provision_actor('{"clerk_user_id": "user_priv", "clerk_org_id": "org_other", "org_role": "org:admin"}') $$,
+  '42501', null, 'authenticated cannot execute provision_actor'
 );
 select lives_ok(
   $$ select * from public.get_org_stats(current_setting('test.org_priv')::uuid) $$,

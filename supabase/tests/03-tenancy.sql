@@ -8,10 +8,10 @@ select plan(37);
 
 -- ---------------------------------------------------------------- fixture (as owner)
 -- org_ta: user_ta (admin), user_shared (member); org_tb: user_tb (admin), user_shared (member)
-select public.provision_identity('user_ta', 'org_ta', 'org:admin', 'a@example.com', 'A', 'Org A') is not null as ok;
-select public.provision_identity('user_tb', 'org_tb', 'org:admin', 'b@example.com', 'B', 'Org B') is not null as ok;
-select public.provision_identity('user_shared', 'org_ta', 'org:member') is not null as ok;
-select public.provision_identity('user_shared', 'org_tb', 'org:member') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_ta", "clerk_org_id": "org_ta", "org_role": "org:admin", "email": "a@example.com", "name": "A", "org_name": "Org A"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_tb", "clerk_org_id": "org_tb", "org_role": "org:admin", "email": "b@example.com", "name": "B", "org_name": "Org B"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_shared", "clerk_org_id": "org_ta", "org_role": "org:member"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_shared", "clerk_org_id": "org_tb", "org_role": "org:member"}') is not null as ok;
 
 do $$
 declare

@@ -6,9 +6,9 @@ set local search_path = public, extensions;
 
 select plan(22);
 
-select public.provision_identity('user_c1', 'org_c1', 'org:admin') is not null as ok;
-select public.provision_identity('user_c2', 'org_c2', 'org:admin') is not null as ok;
-select public.provision_identity('user_c3', 'org_c3', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_c1", "clerk_org_id": "org_c1", "org_role": "org:admin"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_c2", "clerk_org_id": "org_c2", "org_role": "org:admin"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_c3", "clerk_org_id": "org_c3", "org_role": "org:admin"}') is not null as ok;
 do $$ begin
   perform pg_catalog.set_config('test.c1', (select o.id::text from public.organizations o where o.clerk_org_id = 'org_c1'), true);
   perform pg_catalog.set_config('test.c2', (select o.id::text from public.organizations o where o.clerk_org_id = 'org_c2'), true);

@@ -12,9 +12,9 @@ select public.archive_audit_logs() >= 0 as ok;
 -- org_s: 3 users (2 members + 1 whose primary org it is without membership),
 -- templates + 1 manual policy, 3 recent + 2 old audit logs, 1 archived log,
 -- 2 audits this month (+ 5 in an older month), subscription pro/trialing.
-select public.provision_identity('user_s1', 'org_s', 'org:admin') is not null as ok;
-select public.provision_identity('user_s2', 'org_s', 'org:member') is not null as ok;
-select public.provision_identity('user_other', 'org_other', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_s1", "clerk_org_id": "org_s", "org_role": "org:admin"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_s2", "clerk_org_id": "org_s", "org_role": "org:member"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_other", "clerk_org_id": "org_other", "org_role": "org:admin"}') is not null as ok;
 do $$
 declare
   s uuid := (select o.id from public.organizations o where o.clerk_org_id = 'org_s');

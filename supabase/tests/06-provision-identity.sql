@@ -1,5 +1,5 @@
--- provision_identity: idempotent upsert of organization (+ free subscription and
--- default policies), user and membership.
+-- provision_actor: idempotent upsert of organization (+ free subscription and
+-- default policies), user and membership, for the actor.
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
@@ -8,15 +8,9 @@ select plan(28);
 
 -- ---------------------------------------------------------------- first call
 create temporary table first_call on commit drop as
-  select public.provision_identity(
-    clerk_user_id => 'user_p1',
-    clerk_org_id => 'org_p',
-    org_role => 'org:admin',
-    email => 'p1@example.com',
-    name => 'P One',
-    org_name => 'Org P',
-    role_is_authoritative => true  -- as a Clerk membership event does
-  ) as r;
+  select public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_p", "org_role": "org:admin",
+                                   "email": "p1@example.com", "name": "P One", "org_name": "Org P",
+                                   "role_is_authoritative": true}') as r;  -- as a Clerk membership event does
 
 select is(
   (select pg_catalog.array_agg(k order by k) from first_call, pg_catalog.jsonb_object_keys(r) as k),
@@ -79,12 +73,12 @@ select results_eq(
 
 -- ---------------------------------------------------------------- idempotent
 select is(
-  public.provision_identity('user_p1', 'org_p', 'org:admin', 'p1@example.com', 'P One', 'Org P'),
+  public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_p", "org_role": "org:admin", "email": "p1@example.com", "name": "P One", "org_name": "Org P"}'),
   (select r from first_call),
   'second identical call returns the same result'
 );
 select is(
-  public.provision_identity('user_p1', 'org_p', 'org:admin'),
+  public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_p", "org_role": "org:admin"}'),
   (select r from first_call),
   'call without optional fields returns the same result'
 );
@@ -109,7 +103,7 @@ select results_eq(
 delete from public.policies
  where template_key = 'no-volatile'
    and organization_id = (select id from public.organizations where clerk_org_id = 'org_p');
-select public.provision_identity('user_p1', 'org_p', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_p", "org_role": "org:admin"}') is not null as ok;
 select is(
   (select pg_catalog.count(*)::integer from public.policies p join public.organizations o on o.id = p.organization_id where o.clerk_org_id = 'org_p'),
   (select pg_catalog.count(*)::integer from public.policy_templates) - 1,
@@ -118,8 +112,7 @@ select is(
 
 -- ---------------------------------------------------------------- updates
 select is(
-  public.provision_identity('user_p1', 'org_p', 'member', 'new@example.com', null, 'Org P Renamed',
-                            role_is_authoritative => true) ->> 'role',
+  public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_p", "org_role": "member", "email": "new@example.com", "org_name": "Org P Renamed", "role_is_authoritative": true}') ->> 'role',
   'org:member',
   'v2 role without prefix is stored as org:member'
 );
@@ -134,7 +127,7 @@ select results_eq(
 );
 
 -- a second organization for the same user
-select public.provision_identity('user_p1', 'org_q', 'org:admin', org_name => 'Org Q') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_q", "org_role": "org:admin", "org_name": "Org Q"}') is not null as ok;
 select is(
   (select u.organization_id from public.users u where u.clerk_user_id = 'user_p1'),
   (select id from public.organizations where clerk_org_id = 'org_p'),
@@ -149,7 +142,7 @@ select is(
 
 -- a user whose primary organization was deleted gets the next one
 delete from public.organizations where clerk_org_id = 'org_p';
-select public.provision_identity('user_p1', 'org_q', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_q", "org_role": "org:admin"}') is not null as ok;
 select is(
   (select u.organization_id from public.users u where u.clerk_user_id = 'user_p1'),
   (select id from public.organizations where clerk_org_id = 'org_q'),
@@ -157,25 +150,25 @@ select is(
 );
 
 -- personal workspace
-select public.provision_identity('user_solo', 'personal_user_solo', 'org:admin', personal => true) is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_solo", "clerk_org_id": "personal_user_solo", "org_role": "org:admin", "personal": true}') is not null as ok;
 select is(
   (select is_personal from public.organizations where clerk_org_id = 'personal_user_solo'),
   true,
   'personal workspace is flagged'
 );
 
--- ---------------------------------------------------------------- bad input
+-- ---------------------------------------------------------------- bad input (private.actor_fields)
 select throws_ok(
-  $$ select public.provision_identity('', 'org_p') $$,
-  '22023', 'clerk_user_id is required', 'empty clerk_user_id -> 22023'
+  $$ select public.provision_actor('{"clerk_user_id": "", "clerk_org_id": "org_p"}') $$,
+  'PT403', 'malformed actor', 'empty clerk_user_id -> PT403'
 );
 select throws_ok(
-  $$ select public.provision_identity('user_p1', null) $$,
-  '22023', 'clerk_org_id is required', 'null clerk_org_id -> 22023'
+  $$ select public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": null}') $$,
+  'PT403', 'malformed actor', 'null clerk_org_id -> PT403'
 );
 select throws_ok(
-  $$ select public.provision_identity('user_p1', 'org_p', 'org:bad role!') $$,
-  '22023', 'invalid org_role', 'malformed role -> 22023'
+  $$ select public.provision_actor('{"clerk_user_id": "user_p1", "clerk_org_id": "org_p", "org_role": "org:bad role!"}') $$,
+  'PT403', 'malformed actor', 'malformed role -> PT403'
 );
 
 select * from finish();

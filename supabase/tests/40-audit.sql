@@ -8,7 +8,7 @@ select plan(41);
 
 -- ---------------------------------------------------------------- begin provisions unknown ids
 create temporary table first_begin on commit drop as
-  select public.begin_audit('user_a40', 'org_a40', 'org:admin', retrieval_query => 'VLOOKUP NOW') as r;
+  select public.begin_audit('{"clerk_user_id": "user_a40", "clerk_org_id": "org_a40", "org_role": "org:admin"}', retrieval_query => 'VLOOKUP NOW') as r;
 do $$ begin
   perform pg_catalog.set_config('test.org', (select o.id::text from public.organizations o where o.clerk_org_id = 'org_a40'), true);
   perform pg_catalog.set_config('test.res1', (select r ->> 'reservation_id' from first_begin), true);
@@ -101,7 +101,7 @@ select throws_ok(
 -- ---------------------------------------------------------------- release gives it back
 do $$ begin
   perform pg_catalog.set_config('test.res2',
-    public.begin_audit('user_a40', 'org_a40', 'org:admin') ->> 'reservation_id', true);
+    public.begin_audit('{"clerk_user_id": "user_a40", "clerk_org_id": "org_a40", "org_role": "org:admin"}') ->> 'reservation_id', true);
 end $$;
 select is(
   (select count from public.audit_usage where organization_id = current_setting('test.org')::uuid),
@@ -125,7 +125,7 @@ select is(
 -- ---------------------------------------------------------------- quota exhausted
 update public.audit_usage set count = 10 where organization_id = current_setting('test.org')::uuid;
 select throws_ok(
-  $$ select public.begin_audit('user_a40', 'org_a40', 'org:admin') $$,
+  $$ select public.begin_audit('{"clerk_user_id": "user_a40", "clerk_org_id": "org_a40", "org_role": "org:admin"}') $$,
   'PT402', 'monthly audit quota used up', 'the 11th audit of a free month -> PT402'
 );
 select is(
@@ -141,7 +141,7 @@ values (current_setting('test.org')::uuid, pg_catalog.to_char(now() at time zone
 update public.audit_usage set count = 6 where organization_id = current_setting('test.org')::uuid;
 do $$ begin
   perform pg_catalog.set_config('test.res3',
-    public.begin_audit('user_a40', 'org_a40', 'org:admin') ->> 'reservation_id', true);
+    public.begin_audit('{"clerk_user_id": "user_a40", "clerk_org_id": "org_a40", "org_role": "org:admin"}') ->> 'reservation_id', true);
 end $$;
 select is(
   (select count from public.audit_usage where organization_id = current_setting('test.org')::uuid),
@@ -156,11 +156,11 @@ select is(
 -- ---------------------------------------------------------------- unlimited plan
 insert into public.plans (id, name, audits_per_month, rate_limit_requests, rate_limit_window_seconds)
 values ('test_unlimited_a40', 'Unlimited (test)', null, 3, 600);
-select public.provision_identity('user_u40', 'org_u40', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_u40", "clerk_org_id": "org_u40", "org_role": "org:admin"}') is not null as ok;
 update public.subscriptions set plan = 'test_unlimited_a40'
  where organization_id = (select id from public.organizations where clerk_org_id = 'org_u40');
 select is(
-  (public.begin_audit('user_u40', 'org_u40') -> 'quota') - 'resets_at' - 'month',
+  (public.begin_audit('{"clerk_user_id": "user_u40", "clerk_org_id": "org_u40"}') -> 'quota') - 'resets_at' - 'month',
   '{"limit": null, "used": 1, "remaining": null}'::jsonb,
   'an unlimited plan reserves without a limit'
 );
@@ -201,7 +201,7 @@ select is(
   3, 'refused requests are not counted'
 );
 select throws_ok(
-  $$ select public.begin_audit('user_u40', 'org_u40') $$,
+  $$ select public.begin_audit('{"clerk_user_id": "user_u40", "clerk_org_id": "org_u40"}') $$,
   'PT429', 'rate limit exceeded', 'begin_audit applies the same rate limit'
 );
 update public.rate_limit_buckets set window_reset_at = now() - interval '1 second'
@@ -227,7 +227,7 @@ select lives_ok(
 set local role authenticated;
 set local "request.jwt.claims" = '{"sub":"user_a40","org_id":"org_a40","org_role":"org:admin"}';
 select throws_ok(
-  $$ select public.begin_audit('user_a40', 'org_a40', 'org:admin') $$,
+  $$ select public.begin_audit('{"clerk_user_id": "user_a40", "clerk_org_id": "org_a40", "org_role": "org:admin"}') $$,
   '42501', null, 'authenticated cannot execute begin_audit'
 );
 select throws_ok(

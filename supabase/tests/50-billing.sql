@@ -4,7 +4,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(33);
+select plan(34);
 
 -- ---------------------------------------------------------------- privileges
 select ok(
@@ -18,9 +18,9 @@ select ok(
 );
 select is_empty(
   $$ select f from pg_catalog.unnest(array[
-       'public.billing_overview(text, text, text, text, text, text, boolean, boolean)',
+       'public.billing_overview(jsonb)',
        'public.billing_overview_of(uuid)',
-       'public.downgrade_to_free(text, text, timestamptz)',
+       'public.downgrade_to_free(jsonb, timestamptz)',
        'public.apply_stripe_event(text, text, timestamptz, uuid, text, text, text, text, timestamptz, timestamptz, timestamptz)'
      ]) as f
      where pg_catalog.has_function_privilege('authenticated', f::regprocedure, 'EXECUTE')
@@ -40,22 +40,24 @@ select is_empty(
 set local role service_role;
 
 select is(
-  public.billing_overview('user_b1', 'org_b1', 'org:member') #>> '{subscription,plan}',
+  public.billing_overview('{"clerk_user_id": "user_b1", "clerk_org_id": "org_b1", "org_role": "org:member"}') #>> '{subscription,plan}',
   'free',
   'billing_overview provisions a new organization on the free plan'
 );
 select is(
-  (public.billing_overview('user_b1', 'org_b1', 'org:member') -> 'plans')::text,
+  (public.billing_overview('{"clerk_user_id": "user_b1", "clerk_org_id": "org_b1", "org_role": "org:member"}') -> 'plans')::text,
   (select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) order by p.audits_per_month nulls last, p.id)::text from public.plans p),
   'the overview lists every plan, unlimited last'
 );
 select is(
-  public.billing_overview('user_b1', 'org_b1', 'org:member') #>> '{usage,audits_this_month}',
+  public.billing_overview('{"clerk_user_id": "user_b1", "clerk_org_id": "org_b1", "org_role": "org:member"}') #>> '{usage,audits_this_month}',
   '0',
   'a new organization has used no audits this month'
 );
-select public.provision_identity('user_b2', 'org_b2', 'org:admin') is not null as ok;
-select public.provision_identity('user_b3', 'org_b3', 'org:admin') is not null as ok;
+-- admins of org_b2 and org_b3 and a member of org_b3, as Clerk's webhooks make them
+select public.provision_actor('{"clerk_user_id": "user_b2", "clerk_org_id": "org_b2", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_b3", "clerk_org_id": "org_b3", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_b3m", "clerk_org_id": "org_b3", "org_role": "org:member", "role_is_authoritative": true}') is not null as ok;
 do $$ begin
   perform pg_catalog.set_config('test.b1', (select o.id::text from public.organizations o where o.clerk_org_id = 'org_b1'), true);
   perform pg_catalog.set_config('test.b2', (select o.id::text from public.organizations o where o.clerk_org_id = 'org_b2'), true);
@@ -63,7 +65,7 @@ do $$ begin
 end $$;
 
 select is(
-  public.billing_overview('user_b1', 'org_b1', 'org:member') #>> '{usage,month}',
+  public.billing_overview('{"clerk_user_id": "user_b1", "clerk_org_id": "org_b1", "org_role": "org:member"}') #>> '{usage,month}',
   pg_catalog.to_char(now() at time zone 'UTC', 'YYYY-MM'),
   'usage is for the current UTC month'
 );
@@ -179,23 +181,28 @@ select throws_ok(
 
 -- ---------------------------------------------------------------- downgrade_to_free
 select throws_ok(
-  $$ select public.downgrade_to_free('org_b3', 'org:member') $$,
+  $$ select public.downgrade_to_free('{"clerk_user_id": "user_b3m", "clerk_org_id": "org_b3", "org_role": "org:member"}') $$,
   'PT403', 'only organization admins can change the plan', 'a member cannot switch to free'
+);
+select throws_ok(
+  $$ select public.downgrade_to_free('{"clerk_user_id": "user_b3m", "clerk_org_id": "org_b3", "org_role": "org:admin"}') $$,
+  'PT403', 'only organization admins can change the plan', 'a member claiming admin cannot either: the stored role decides'
 );
 update public.subscriptions set plan = 'pro', stripe_subscription_id = 'sub_b3', status = 'active'
  where organization_id = current_setting('test.b3')::uuid;
 select throws_ok(
-  $$ select public.downgrade_to_free('org_b3', 'org:admin') $$,
+  $$ select public.downgrade_to_free('{"clerk_user_id": "user_b3", "clerk_org_id": "org_b3", "org_role": "org:admin"}') $$,
   '22023', 'stripe_cancel_at is required', 'a live Stripe subscription needs its cancel_at'
 );
 select results_eq(
   $$ select d #>> '{subscription,plan}', (d #>> '{subscription,cancel_at}')::timestamptz
-       from public.downgrade_to_free('org_b3', 'org:admin', '2030-03-01 00:00:00+00') d $$,
+       from public.downgrade_to_free('{"clerk_user_id": "user_b3", "clerk_org_id": "org_b3", "org_role": "org:admin"}',
+                                     '2030-03-01 00:00:00+00') d $$,
   $$ values ('pro'::text, '2030-03-01 00:00:00+00'::timestamptz) $$,
   'with a live subscription the paid plan runs until cancel_at'
 );
 select is(
-  public.downgrade_to_free('org_b2', 'admin') #>> '{subscription,plan}',
+  public.downgrade_to_free('{"clerk_user_id": "user_b2", "clerk_org_id": "org_b2", "org_role": "admin"}') #>> '{subscription,plan}',
   'free',
   'without a live subscription the plan is free at once (v2 role spelling accepted)'
 );
@@ -210,7 +217,7 @@ select throws_ok(
   '42501', null, 'authenticated cannot read stripe_events'
 );
 select throws_ok(
-  $$ select public.downgrade_to_free('org_b2', 'org:admin') $$,
+  $$ select public.downgrade_to_free('{"clerk_user_id": "user_b2", "clerk_org_id": "org_b2", "org_role": "org:admin"}') $$,
   '42501', null, 'authenticated cannot switch plans'
 );
 

@@ -12,7 +12,7 @@ values ('test_paid55', 'Paid (test)', 500, 2, 60);
 
 set local role service_role;
 
-select public.provision_identity('user_s55', 'org_s55', 'org:admin', role_is_authoritative => true) is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_s55", "clerk_org_id": "org_s55", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
 create function pg_temp.subscribe(status text, past_due_for interval default null) returns void
 language sql as $$
   update public.subscriptions s
@@ -23,7 +23,7 @@ language sql as $$
 create function pg_temp.in_force() returns text language sql as $$
   select public.plan_in_force(o.id) from public.organizations o where o.clerk_org_id = 'org_s55' $$;
 create function pg_temp.audit_limit() returns integer language sql as $$
-  select (public.begin_audit('user_s55', 'org_s55') #>> '{quota,limit}')::integer $$;
+  select (public.begin_audit('{"clerk_user_id": "user_s55", "clerk_org_id": "org_s55"}') #>> '{quota,limit}')::integer $$;
 
 -- ---------------------------------------------------------------- which plan is in force
 select pg_temp.subscribe('active');
@@ -53,16 +53,16 @@ select is(
   100, 'the rate limit of an unpaid subscription is the free plan''s'
 );
 select is(
-  public.billing_overview('user_s55', 'org_s55') #>> '{plan,id}', 'free',
+  public.billing_overview('{"clerk_user_id": "user_s55", "clerk_org_id": "org_s55"}') #>> '{plan,id}', 'free',
   'the billing overview reports the free limits in force'
 );
 select is(
-  public.billing_overview('user_s55', 'org_s55') #>> '{subscription,plan}', 'test_paid55',
+  public.billing_overview('{"clerk_user_id": "user_s55", "clerk_org_id": "org_s55"}') #>> '{subscription,plan}', 'test_paid55',
   'beside the plan subscribed to'
 );
 
 -- ---------------------------------------------------------------- past_due_since
-select public.provision_identity('user_d55', 'org_d55', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_d55", "clerk_org_id": "org_d55", "org_role": "org:admin"}') is not null as ok;
 select is(
   public.apply_stripe_event('evt_d55_1', 'customer.subscription.created', '2030-01-01 00:00:00+00',
     (select id from public.organizations where clerk_org_id = 'org_d55'), 'cus_d55', 'sub_d55', 'pro', 'active') ->> 'outcome',
@@ -100,7 +100,7 @@ select is(
 );
 
 -- ---------------------------------------------------------------- late checkouts
-select public.provision_identity('user_c55', 'org_c55', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_c55", "clerk_org_id": "org_c55", "org_role": "org:admin"}') is not null as ok;
 create function pg_temp.event(id text, type text, at timestamptz, sub text, plan text, status text) returns text
 language sql as $$
   select public.apply_stripe_event(id, type, at,

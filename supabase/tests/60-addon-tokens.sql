@@ -22,7 +22,7 @@ select ok(
 select is_empty(
   $$ select f.f from pg_catalog.unnest(array[
        'public.find_user_by_email(text)',
-       'public.issue_refresh_token(text, text, text, text, interval, uuid)',
+       'public.issue_refresh_token(jsonb, text, interval, uuid)',
        'public.rotate_refresh_token(text, text, interval)',
        'public.revoke_refresh_family(text, uuid)',
        'public.cleanup_expired_refresh_tokens(interval)']) as f(f)
@@ -39,8 +39,8 @@ select ok(
 );
 
 -- ---------------------------------------------------------------- fixture (as owner)
-select public.provision_identity('user_tok_ann', 'org_tok_team', 'org:member', 'Ann@Example.com', 'Ann', 'Team') is not null as ok;
-select public.provision_identity('user_tok_ann', 'user_tok_ann', 'org:admin', null, null, null, true) is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_tok_ann", "clerk_org_id": "org_tok_team", "org_role": "org:member", "email": "Ann@Example.com", "name": "Ann", "org_name": "Team"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_tok_ann", "clerk_org_id": "user_tok_ann", "org_role": "org:admin", "personal": true}') is not null as ok;
 insert into public.users (clerk_user_id, email, name) values ('user_tok_solo', 'solo@example.com', 'Solo');
 
 create function pg_temp.h(label text) returns text language sql as
@@ -64,7 +64,7 @@ select throws_ok($$ select public.find_user_by_email(' ') $$, '22023', 'email is
 
 -- ---------------------------------------------------------------- issue
 select is(
-  (public.issue_refresh_token(pg_temp.h('t1'), 'user_tok_ann', 'org_tok_team', 'member') ->> 'family_id') is not null,
+  (public.issue_refresh_token('{"clerk_user_id": "user_tok_ann", "clerk_org_id": "org_tok_team", "org_role": "member"}', pg_temp.h('t1')) ->> 'family_id') is not null,
   true,
   'issue_refresh_token starts a family'
 );
@@ -80,11 +80,11 @@ select ok(
   'a refresh token lives 7 days by default'
 );
 select throws_ok(
-  $$ select public.issue_refresh_token(pg_temp.h('x'), 'user_tok_nobody', 'org_tok_team', 'org:member') $$,
+  $$ select public.issue_refresh_token('{"clerk_user_id": "user_tok_nobody", "clerk_org_id": "org_tok_team", "org_role": "org:member"}', pg_temp.h('x')) $$,
   'PT404', 'user not found', 'issuing for an unsynced user is refused'
 );
 select throws_ok(
-  $$ select public.issue_refresh_token('not-a-hash', 'user_tok_ann', 'org_tok_team', 'org:member') $$,
+  $$ select public.issue_refresh_token('{"clerk_user_id": "user_tok_ann", "clerk_org_id": "org_tok_team", "org_role": "org:member"}', 'not-a-hash') $$,
   '22023', 'token_hash must be a hex sha256', 'a malformed hash is refused'
 );
 
@@ -137,7 +137,7 @@ select is(
   'an unknown token is unknown'
 );
 
-select public.issue_refresh_token(pg_temp.h('old'), 'user_tok_ann', 'org_tok_team', 'org:member') is not null as ok;
+select public.issue_refresh_token('{"clerk_user_id": "user_tok_ann", "clerk_org_id": "org_tok_team", "org_role": "org:member"}', pg_temp.h('old')) is not null as ok;
 update public.refresh_tokens t set expires_at = pg_catalog.now() - interval '1 second' where t.token_hash = pg_temp.h('old');
 select is(
   public.rotate_refresh_token(pg_temp.h('old'), pg_temp.h('old-next')),
@@ -145,7 +145,7 @@ select is(
   'an expired token does not rotate'
 );
 
-select public.issue_refresh_token(pg_temp.h('left'), 'user_tok_ann', 'org_tok_team', 'org:member') is not null as ok;
+select public.issue_refresh_token('{"clerk_user_id": "user_tok_ann", "clerk_org_id": "org_tok_team", "org_role": "org:member"}', pg_temp.h('left')) is not null as ok;
 delete from public.organization_memberships m
  using public.users u, public.organizations o
  where m.user_id = u.id and u.clerk_user_id = 'user_tok_ann'
@@ -156,7 +156,7 @@ select is(
   'a member removed from the organization cannot refresh into it'
 );
 
-select public.issue_refresh_token(pg_temp.h('solo'), 'user_tok_solo', 'user_tok_solo', 'org:admin') is not null as ok;
+select public.issue_refresh_token('{"clerk_user_id": "user_tok_solo", "clerk_org_id": "user_tok_solo", "org_role": "org:admin"}', pg_temp.h('solo')) is not null as ok;
 select is(
   public.rotate_refresh_token(pg_temp.h('solo'), pg_temp.h('solo-next')) ->> 'personal',
   'true',

@@ -10,9 +10,9 @@ select plan(37);
 -- org_st70: 2 users, templates + 1 policy, 3 live audits (2 recent, 1 old),
 -- 1 archived audit 400 days old and 1 archived 10 days old, usage this month 4
 -- and two months ago 2, pro plan, a live rate-limit window at 7 requests.
-select public.provision_identity('user_st70a', 'org_st70', 'org:admin') is not null as ok;
-select public.provision_identity('user_st70b', 'org_st70', 'org:member') is not null as ok;
-select public.provision_identity('user_st70x', 'org_st70_other', 'org:admin') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_st70a", "clerk_org_id": "org_st70", "org_role": "org:admin"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_st70b", "clerk_org_id": "org_st70", "org_role": "org:member"}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_st70x", "clerk_org_id": "org_st70_other", "org_role": "org:admin"}') is not null as ok;
 do $$
 declare
   s uuid := (select o.id from public.organizations o where o.clerk_org_id = 'org_st70');

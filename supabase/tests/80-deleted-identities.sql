@@ -10,12 +10,12 @@ values ('user', 'user_gone80', now()), ('organization', 'org_gone80', now());
 set local role service_role;
 
 select throws_ok(
-  $$ select public.provision_identity('user_gone80', 'org_live80', 'org:admin') $$,
+  $$ select public.provision_actor('{"clerk_user_id": "user_gone80", "clerk_org_id": "org_live80", "org_role": "org:admin"}') $$,
   'PT403', 'this user was deleted',
   'a deleted user is not re-created by a request with a still-valid token'
 );
 select throws_ok(
-  $$ select public.provision_identity('user_live80', 'org_gone80', 'org:admin') $$,
+  $$ select public.provision_actor('{"clerk_user_id": "user_live80", "clerk_org_id": "org_gone80", "org_role": "org:admin"}') $$,
   'PT403', 'this organization was deleted',
   'a deleted organization is not re-created either'
 );
@@ -24,7 +24,7 @@ select is(
   0, 'the refused provisioning left nothing behind'
 );
 select lives_ok(
-  $$ select public.provision_identity('user_live80', 'org_live80', 'org:admin') $$,
+  $$ select public.provision_actor('{"clerk_user_id": "user_live80", "clerk_org_id": "org_live80", "org_role": "org:admin"}') $$,
   'identities that were never deleted are provisioned as before'
 );
 select is(

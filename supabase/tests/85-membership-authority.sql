@@ -26,17 +26,17 @@ select is(pg_temp.membership('msg_m85_1', 'created', 'user_m85_gone', 'org_m85',
 select is(pg_temp.membership('msg_m85_2', 'deleted', 'user_m85_gone', 'org_m85', null, '2030-01-01 11:00+00'),
   'applied', 'fixture: then Clerk removed them');
 select throws_ok(
-  $$ select public.provision_identity('user_m85_gone', 'org_m85', 'org:admin') $$,
+  $$ select public.provision_actor('{"clerk_user_id": "user_m85_gone", "clerk_org_id": "org_m85", "org_role": "org:admin"}') $$,
   'PT403', 'not a member of this organization',
   'a still-valid token of a removed member cannot re-create the membership'
 );
 select throws_ok(
-  $$ select public.begin_audit('user_m85_gone', 'org_m85', 'org:admin') $$,
+  $$ select public.begin_audit('{"clerk_user_id": "user_m85_gone", "clerk_org_id": "org_m85", "org_role": "org:admin"}') $$,
   'PT403', 'not a member of this organization',
   'nor can an audit, which provisions first'
 );
 select throws_ok(
-  $$ select public.billing_overview('user_m85_gone', 'org_m85', 'admin') $$,
+  $$ select public.billing_overview('{"clerk_user_id": "user_m85_gone", "clerk_org_id": "org_m85", "org_role": "admin"}') $$,
   'PT403', 'not a member of this organization',
   'nor can a billing read'
 );
@@ -49,7 +49,7 @@ select throws_ok(
 select is(pg_temp.role_of('user_m85_gone', 'org_m85'), null, 'the membership stays deleted');
 select is(pg_temp.membership('msg_m85_3', 'created', 'user_m85_gone', 'org_m85', 'org:member', '2030-01-01 12:00+00'),
   'applied', 'Clerk inviting them again later is applied');
-select is(public.provision_identity('user_m85_gone', 'org_m85', 'org:admin') ->> 'role', 'org:member',
+select is(public.provision_actor('{"clerk_user_id": "user_m85_gone", "clerk_org_id": "org_m85", "org_role": "org:admin"}') ->> 'role', 'org:member',
   'and the token then gets the role Clerk gave, not the one it claims');
 
 -- ---------------------------------------------------------------- demoted in Clerk
@@ -57,10 +57,10 @@ select is(pg_temp.membership('msg_m85_4', 'created', 'user_m85_demoted', 'org_m8
   'applied', 'fixture: an admin');
 select is(pg_temp.membership('msg_m85_5', 'updated', 'user_m85_demoted', 'org_m85', 'org:member', '2030-01-01 11:00+00'),
   'applied', 'fixture: demoted by Clerk');
-select is(public.provision_identity('user_m85_demoted', 'org_m85', 'org:admin') ->> 'role', 'org:member',
+select is(public.provision_actor('{"clerk_user_id": "user_m85_demoted", "clerk_org_id": "org_m85", "org_role": "org:admin"}') ->> 'role', 'org:member',
   'an admin claim from an older token does not raise a demoted membership');
 select is(pg_temp.role_of('user_m85_demoted', 'org_m85'), 'org:member', 'the stored role is still member');
-select is(public.begin_audit('user_m85_demoted', 'org_m85', 'org:admin') ->> 'role', 'org:member',
+select is(public.begin_audit('{"clerk_user_id": "user_m85_demoted", "clerk_org_id": "org_m85", "org_role": "org:admin"}') ->> 'role', 'org:member',
   'begin_audit answers the stored role');
 select throws_ok(
   $$ select public.update_policy('{"clerk_user_id": "user_m85_demoted", "clerk_org_id": "org_m85", "org_role": "org:admin"}',
@@ -71,11 +71,11 @@ select throws_ok(
 );
 
 -- ---------------------------------------------------------------- never mentioned by Clerk
-select is(public.provision_identity('user_m85_new', 'org_m85_new', 'org:admin') ->> 'role', 'org:member',
+select is(public.provision_actor('{"clerk_user_id": "user_m85_new", "clerk_org_id": "org_m85_new", "org_role": "org:admin"}') ->> 'role', 'org:member',
   'a membership Clerk never mentioned is created as member, whatever the token claims');
-select is(public.provision_identity('user_m85_viewer', 'org_m85_new', 'viewer') ->> 'role', 'org:viewer',
+select is(public.provision_actor('{"clerk_user_id": "user_m85_viewer", "clerk_org_id": "org_m85_new", "org_role": "viewer"}') ->> 'role', 'org:viewer',
   'a claim below member is kept');
-select is(public.provision_identity('user_m85_solo', 'user_m85_solo', 'org:admin', personal => true) ->> 'role', 'org:admin',
+select is(public.provision_actor('{"clerk_user_id": "user_m85_solo", "clerk_org_id": "user_m85_solo", "org_role": "org:admin", "personal": true}') ->> 'role', 'org:admin',
   'a user is admin of their own personal workspace');
 select is(pg_temp.membership('msg_m85_6', 'created', 'user_m85_new', 'org_m85_new', 'org:admin', '2030-01-01 10:00+00'),
   'applied', 'Clerk''s membership event arriving after the token');
@@ -84,9 +84,9 @@ select is(pg_temp.role_of('user_m85_new', 'org_m85_new'), 'org:admin', 'sets the
 -- ---------------------------------------------------------------- sign-ins end with the membership
 select is(pg_temp.membership('msg_m85_7', 'created', 'user_m85_tok', 'org_m85', 'org:admin', '2030-01-01 10:00+00'),
   'applied', 'fixture: an admin with add-on sign-ins');
-select public.provision_identity('user_m85_tok', 'org_m85_other', 'org:member') is not null as ok;
-select public.issue_refresh_token(pg_temp.h('m85_team'), 'user_m85_tok', 'org_m85', 'org:admin') is not null as ok;
-select public.issue_refresh_token(pg_temp.h('m85_other'), 'user_m85_tok', 'org_m85_other', 'org:member') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_m85_tok", "clerk_org_id": "org_m85_other", "org_role": "org:member"}') is not null as ok;
+select public.issue_refresh_token('{"clerk_user_id": "user_m85_tok", "clerk_org_id": "org_m85", "org_role": "org:admin"}', pg_temp.h('m85_team')) is not null as ok;
+select public.issue_refresh_token('{"clerk_user_id": "user_m85_tok", "clerk_org_id": "org_m85_other", "org_role": "org:member"}', pg_temp.h('m85_other')) is not null as ok;
 select is(pg_temp.membership('msg_m85_8', 'updated', 'user_m85_tok', 'org_m85', 'org:admin', '2030-01-01 10:30+00'),
   'applied', 'an update that keeps the role');
 select is(public.rotate_refresh_token(pg_temp.h('m85_team'), pg_temp.h('m85_team_2')) ->> 'status', 'rotated',
@@ -97,7 +97,7 @@ select is(public.rotate_refresh_token(pg_temp.h('m85_team_2'), pg_temp.h('m85_te
   'a demotion revokes the member''s sign-ins in that organization');
 select is(public.rotate_refresh_token(pg_temp.h('m85_other'), pg_temp.h('m85_other_2')) ->> 'status', 'rotated',
   'but not their sign-ins elsewhere');
-select public.issue_refresh_token(pg_temp.h('m85_member'), 'user_m85_tok', 'org_m85', 'org:member') is not null as ok;
+select public.issue_refresh_token('{"clerk_user_id": "user_m85_tok", "clerk_org_id": "org_m85", "org_role": "org:member"}', pg_temp.h('m85_member')) is not null as ok;
 select is(pg_temp.membership('msg_m85_10', 'deleted', 'user_m85_tok', 'org_m85', null, '2030-01-01 12:00+00'),
   'applied', 'fixture: removed by Clerk');
 select is(public.rotate_refresh_token(pg_temp.h('m85_member'), pg_temp.h('m85_member_2')) ->> 'status', 'revoked',

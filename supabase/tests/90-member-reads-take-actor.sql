@@ -5,16 +5,16 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(53);
+select plan(54);
 
 -- ---------------------------------------------------------------- fixture (as owner)
 -- org_mr_a and org_mr_b: an admin each (user_mr_a, user_mr_b), a member of A
 -- (user_mr_am), one policy written by that member, one audit, usage this month
 -- (A 3, B 9) and a live rate-limit window (A 5, B 8).
 -- as Clerk's webhooks would: the roles are authoritative
-select public.provision_identity('user_mr_a', 'org_mr_a', 'org:admin', 'a@example.com', 'Ann', 'Org A', role_is_authoritative => true) is not null as ok;
-select public.provision_identity('user_mr_am', 'org_mr_a', 'org:member', role_is_authoritative => true) is not null as ok;
-select public.provision_identity('user_mr_b', 'org_mr_b', 'org:admin', 'b@example.com', 'Bob', 'Org B', role_is_authoritative => true) is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mr_a", "clerk_org_id": "org_mr_a", "org_role": "org:admin", "email": "a@example.com", "name": "Ann", "org_name": "Org A", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mr_am", "clerk_org_id": "org_mr_a", "org_role": "org:member", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mr_b", "clerk_org_id": "org_mr_b", "org_role": "org:admin", "email": "b@example.com", "name": "Bob", "org_name": "Org B", "role_is_authoritative": true}') is not null as ok;
 do $$
 declare
   a uuid := (select o.id from public.organizations o where o.clerk_org_id = 'org_mr_a');
@@ -45,19 +45,27 @@ end $$;
 -- ---------------------------------------------------------------- privileges
 select ok(
   not pg_catalog.has_schema_privilege('anon', 'private', 'USAGE')
-  and not pg_catalog.has_schema_privilege('authenticated', 'private', 'USAGE')
   and pg_catalog.has_schema_privilege('service_role', 'private', 'USAGE'),
-  'only service_role may use the private schema'
+  'anon may not use the private schema; service_role may'
+);
+select results_eq(
+  $$ select p.oid::regprocedure::text, p.prosecdef, 'search_path=""' = any(p.proconfig)
+       from pg_catalog.pg_proc p
+      where p.pronamespace = 'private'::regnamespace
+        and pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE') $$,
+  $$ values ('private.caller_organization_id()'::text, true, true) $$,
+  'authenticated may execute one private function, what the RLS policies call (SECURITY DEFINER, search_path pinned)'
 );
 select is_empty(
   $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p
       where p.pronamespace = 'private'::regnamespace
+        and p.oid <> 'private.caller_organization_id()'::regprocedure
         and (pg_catalog.has_function_privilege('anon', p.oid, 'EXECUTE')
              or pg_catalog.has_function_privilege('authenticated', p.oid, 'EXECUTE')
              or not pg_catalog.has_function_privilege('service_role', p.oid, 'EXECUTE')
              or p.prosecdef
              or not ('search_path=""' = any(coalesce(p.proconfig, '{}'::text[])))) $$,
-  'private functions: service_role only, SECURITY INVOKER, search_path pinned'
+  'every other private function: service_role only, SECURITY INVOKER, search_path pinned'
 );
 select is_empty(
   $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p

@@ -19,7 +19,7 @@ select is_empty(
 
 -- fixtures: rows on both sides of a 90-day cut-off (after purging what was already old)
 select public.purge_service_records() is not null as ok;
-select public.provision_identity('user_r90', 'org_r90', 'org:admin', role_is_authoritative => true) is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_r90", "clerk_org_id": "org_r90", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
 insert into public.webhook_events (svix_id, event_type, occurred_at, received_at) values
   ('msg_r90_old', 'user.updated', now() - interval '100 days', now() - interval '100 days'),
   ('msg_r90_new', 'user.updated', now() - interval '1 day', now() - interval '1 day');

@@ -10,9 +10,9 @@ select plan(7);
 -- ---------------------------------------------------------------- fixture (as owner)
 -- org_mn: an admin (user_mn_admin), a member who is then removed (user_mn_gone) and an
 -- admin who is then demoted (user_mn_down), all through Clerk's authority; one policy.
-select public.provision_identity('user_mn_admin', 'org_mn', 'org:admin', role_is_authoritative => true) is not null as ok;
-select public.provision_identity('user_mn_gone', 'org_mn', 'org:member', role_is_authoritative => true) is not null as ok;
-select public.provision_identity('user_mn_down', 'org_mn', 'org:admin', role_is_authoritative => true) is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mn_admin", "clerk_org_id": "org_mn", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mn_gone", "clerk_org_id": "org_mn", "org_role": "org:member", "role_is_authoritative": true}') is not null as ok;
+select public.provision_actor('{"clerk_user_id": "user_mn_down", "clerk_org_id": "org_mn", "org_role": "org:admin", "role_is_authoritative": true}') is not null as ok;
 insert into public.policies (organization_id, title, content)
   select o.id, 'House rules', 'Text' from public.organizations o where o.clerk_org_id = 'org_mn';
 delete from public.organization_memberships m

@@ -56,7 +56,8 @@ def synced_member(database_url: str) -> str:
     user = unique_id("user")
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
-            "select public.provision_identity(%s, %s, 'org:member', %s)",
+            "select public.provision_actor(jsonb_build_object('clerk_user_id', %s::text,"
+            " 'clerk_org_id', %s::text, 'org_role', 'org:member', 'email', %s::text))",
             (user, unique_id("org"), f"{user}@example.com"),
         )
     return f"{user}@example.com"

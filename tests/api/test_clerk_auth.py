@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient
 
 from sheetbrain.app import create_app
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.clerk_tokens import (

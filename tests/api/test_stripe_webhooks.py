@@ -168,7 +168,8 @@ async def new_organization(database_url: str) -> str:
     """A provisioned organization on the free plan; returns its uuid."""
     rows = await query(
         database_url,
-        "select public.provision_identity(%s, %s, 'org:admin') ->> 'organization_id'",
+        "select public.provision_actor(jsonb_build_object('clerk_user_id', %s::text,"
+        " 'clerk_org_id', %s::text, 'org_role', 'org:admin')) ->> 'organization_id'",
         unique_id("user"),
         unique_id("org"),
     )
@@ -670,7 +671,8 @@ async def organization_with_caller(database_url: str) -> tuple[str, dict[str, st
     user, org = unique_id("user"), unique_id("org")
     rows = await query(
         database_url,
-        "select public.provision_identity(%s, %s, 'org:admin', role_is_authoritative => true)"
+        "select public.provision_actor(jsonb_build_object('clerk_user_id', %s::text,"
+        " 'clerk_org_id', %s::text, 'org_role', 'org:admin', 'role_is_authoritative', true))"
         " ->> 'organization_id'",
         user,
         org,

@@ -22,8 +22,8 @@ from pydantic import SecretStr
 from supabase import AsyncClientOptions, acreate_client
 
 from sheetbrain.app import create_app
-from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.accounts import sync
 from support.fake_postgrest import SERVICE_KEY, FakePostgrest
 from support.google_id_tokens import GoogleAccounts
 from support.ids import unique_id
@@ -74,15 +74,7 @@ async def project(database_url: str) -> AsyncIterator[Project]:
 async def signed_in_admin(project: Project, gateway: Gateway) -> dict[str, str]:
     """An org admin synced from Clerk, signed in through the add-on's Google exchange."""
     user = unique_id("user")
-    await token_store.provision_identity(
-        gateway,
-        clerk_user_id=user,
-        clerk_org_id=unique_id("org"),
-        org_role="org:admin",
-        email=f"{user}@example.com",
-        personal=False,
-        role_is_authoritative=True,  # as Clerk's webhook would have made them admin
-    )
+    await sync(gateway, user, unique_id("org"), "org:admin", f"{user}@example.com")
     response = await project.client.post(
         "/api/auth/token", json={"idToken": GOOGLE.id_token(f"{user}@example.com")}
     )

@@ -19,8 +19,8 @@ from svix.webhooks import Webhook
 
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
-from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.accounts import sync
 from support.clients import LOOPBACK
 from support.ids import unique_id
 
@@ -79,15 +79,7 @@ async def test_a_stripe_delivery_to_the_original_url_is_applied(
     gateway: Gateway,
     db: psycopg.Connection[tuple[object, ...]],
 ) -> None:
-    provisioned = await token_store.provision_identity(
-        gateway,
-        clerk_user_id=unique_id("user"),
-        clerk_org_id=unique_id("org"),
-        org_role="org:admin",
-        email=None,
-        personal=False,
-        role_is_authoritative=True,  # as Clerk's webhook would have made them admin
-    )
+    provisioned = await sync(gateway, unique_id("user"), unique_id("org"), "org:admin")
     org_uuid = str(provisioned.organization_id)
     payload = json.dumps(
         {

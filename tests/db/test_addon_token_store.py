@@ -6,27 +6,22 @@ import asyncio
 
 import pytest
 
-from sheetbrain.auth.identity import Identity
 from sheetbrain.auth.tokens import hash_refresh_token
+from sheetbrain.identity import Identity
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
+from support.accounts import synced_member
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
 
 
 async def member(gateway: Gateway) -> tuple[str, str, str]:
-    user, org = unique_id("user"), unique_id("org")
-    await token_store.provision_identity(
-        gateway,
-        clerk_user_id=user,
-        clerk_org_id=org,
-        org_role="org:admin",
-        email=f"{user}@example.com",
-        personal=False,
-        role_is_authoritative=True,
-    )
-    return user, org, f"{user}@example.com"
+    return await synced_member(gateway, "org:admin")
+
+
+def signed_in(user: str, org: str) -> Identity:
+    return Identity(user_id=user, org_id=org, org_role="org:admin", source="sheetbrain")
 
 
 async def test_a_synced_user_is_found_by_email(any_gateway: Gateway) -> None:
@@ -53,12 +48,7 @@ async def test_a_rotation_answers_the_account_and_family(any_gateway: Gateway) -
     user, org, _ = await member(any_gateway)
     first = unique_id("refresh")
     issued = await token_store.issue_refresh_token(
-        any_gateway,
-        token_hash=hash_refresh_token(first),
-        clerk_user_id=user,
-        clerk_org_id=org,
-        org_role="org:admin",
-        lifetime_days=7,
+        any_gateway, signed_in(user, org), token_hash=hash_refresh_token(first), lifetime_days=7
     )
 
     rotation = await token_store.rotate_refresh_token(
@@ -95,12 +85,7 @@ async def test_of_two_concurrent_refreshes_one_rotates_and_the_other_revokes_the
     user, org, _ = await member(gateway)
     token = unique_id("refresh")
     await token_store.issue_refresh_token(
-        gateway,
-        token_hash=hash_refresh_token(token),
-        clerk_user_id=user,
-        clerk_org_id=org,
-        org_role="org:admin",
-        lifetime_days=7,
+        gateway, signed_in(user, org), token_hash=hash_refresh_token(token), lifetime_days=7
     )
 
     rotations = await asyncio.gather(
@@ -134,12 +119,7 @@ async def test_revoking_a_family_answers_how_many_tokens_it_revoked(any_gateway:
     user, org, _ = await member(any_gateway)
     token = unique_id("refresh")
     await token_store.issue_refresh_token(
-        any_gateway,
-        token_hash=hash_refresh_token(token),
-        clerk_user_id=user,
-        clerk_org_id=org,
-        org_role="org:admin",
-        lifetime_days=7,
+        any_gateway, signed_in(user, org), token_hash=hash_refresh_token(token), lifetime_days=7
     )
 
     revoked = await token_store.revoke_refresh_family(

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from sheetbrain.identity import ADMIN_ROLE, Identity
 from sheetbrain.store.errors import Forbidden
 from sheetbrain.store.gateway import Gateway
-from sheetbrain.store.identity import apply_clerk_event
+from sheetbrain.store.identity import apply_clerk_event, provision
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -57,10 +58,8 @@ async def test_a_token_arriving_while_a_removal_is_applied_cannot_create_the_mem
             (unique_id("msg"), user, org),
         )
         token_call = asyncio.create_task(
-            gateway.rpc(
-                "provision_identity",
-                {"clerk_user_id": user, "clerk_org_id": org, "org_role": "org:admin"},
-                dict[str, object],
+            provision(
+                gateway, Identity(user_id=user, org_id=org, org_role=ADMIN_ROLE, source="clerk")
             )
         )
         await asyncio.sleep(0.5)  # the token's call reaches the database meanwhile

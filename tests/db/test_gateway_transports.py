@@ -26,12 +26,14 @@ class Provisioned(BaseModel):
 async def provision(gateway: Gateway) -> tuple[str, str, Provisioned]:
     user, org = unique_id("user"), unique_id("org")
     result = await gateway.rpc(
-        "provision_identity",
+        "provision_actor",
         {
-            "clerk_user_id": user,
-            "clerk_org_id": org,
-            "org_role": "org:admin",
-            "role_is_authoritative": True,
+            "actor": {
+                "clerk_user_id": user,
+                "clerk_org_id": org,
+                "org_role": "org:admin",
+                "role_is_authoritative": True,
+            }
         },
         Provisioned,
     )

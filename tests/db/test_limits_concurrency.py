@@ -17,11 +17,12 @@ import pytest
 
 from sheetbrain.audit import AuditLimits, AuditRequestBody, run_audit
 from sheetbrain.audit.request import survey
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import PaymentRequired
+from sheetbrain.identity import Identity
 from sheetbrain.review import PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.store.audits import RateLimitRefused, begin_audit, check_rate_limit
 from sheetbrain.store.gateway import Gateway
+from sheetbrain.store.identity import provision
 from support.ids import unique_id
 
 pytestmark = pytest.mark.db
@@ -77,12 +78,7 @@ class LimitedPlans:
             requests,
             window_seconds,
         )
-        provisioned = await self.gateway.rpc(
-            "provision_identity",
-            {"clerk_user_id": who.user_id, "clerk_org_id": who.org_id, "org_role": who.org_role},
-            dict[str, Any],
-        )
-        organization_id = UUID(provisioned["organization_id"])
+        organization_id = (await provision(self.gateway, who)).organization_id
         self.created.append((plan, organization_id))
         committed(
             self.database_url,

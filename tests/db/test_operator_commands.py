@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from psycopg.types.json import Jsonb
 
 from sheetbrain.cli import cli
 from support.stats_data import (
@@ -140,7 +141,8 @@ def test_cleanup_deletes_ended_sign_in_windows_and_refresh_tokens_expired_a_day_
                       ('ip:203.0.113.2', 3, now() + interval '30 seconds')"""
         )
         user = conn.execute(
-            "select (public.provision_identity('user_ops', 'org_ops') ->> 'user_id')::uuid"
+            "select (public.provision_actor(%s) ->> 'user_id')::uuid",
+            (Jsonb({"clerk_user_id": "user_ops", "clerk_org_id": "org_ops"}),),
         ).fetchone()
         assert user is not None
         for label, expired_ago in (("long", "2 days"), ("just", "1 hour")):

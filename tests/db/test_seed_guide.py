@@ -36,7 +36,8 @@ def guide_statements() -> list[str]:
 def guide_org(db: psycopg.Connection[Any]) -> str:
     """An organisation with one audit log 100 days old and one from today."""
     row = db.execute(
-        "select (public.provision_identity(%s, %s, 'org:admin') ->> 'organization_id')",
+        "select (public.provision_actor(jsonb_build_object('clerk_user_id', %s::text,"
+        " 'clerk_org_id', %s::text, 'org_role', 'org:admin')) ->> 'organization_id')",
         (unique_id("user"), unique_id("org")),
     ).fetchone()
     assert row is not None

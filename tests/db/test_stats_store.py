@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store import stats as store
 from sheetbrain.store.errors import InvalidInput
 from sheetbrain.store.gateway import Gateway

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from sheetbrain.store import tokens as token_store
+from sheetbrain.identity import Identity
 from sheetbrain.store.gateway import Gateway
+from sheetbrain.store.identity import ProvisionedIdentity, provision
 from support.ids import unique_id
+
+
+async def sync(
+    gateway: Gateway, user: str, org: str, role: str, email: str | None = None
+) -> ProvisionedIdentity:
+    """`user` provisioned as `role` of `org` the way a Clerk membership event would: as
+    a local-mode identity, whose role the database takes as given."""
+    identity = Identity(user_id=user, org_id=org, org_role=role, source="local", email=email)
+    return await provision(gateway, identity)
 
 
 async def synced_member(gateway: Gateway, role: str = "org:member") -> tuple[str, str, str]:
     """A user synced from Clerk as `role` of a team organization: (user, org, email)."""
     user, org = unique_id("user"), unique_id("org")
     email = f"{user}@example.com"
-    await token_store.provision_identity(
-        gateway,
-        clerk_user_id=user,
-        clerk_org_id=org,
-        org_role=role,
-        email=email,
-        personal=False,
-        role_is_authoritative=True,
-    )
+    await sync(gateway, user, org, role, email)
     return user, org, email

@@ -37,8 +37,9 @@ def seed_org(database_url: str, *, name: str = "Stats Test Org") -> SeededOrg:
     with psycopg.connect(database_url, autocommit=True) as conn:
         for user, role in ((admin, "org:admin"), (member, "org:member")):
             conn.execute(
-                "select public.provision_identity(%s, %s, %s, org_name => %s,"
-                " role_is_authoritative => true)",
+                "select public.provision_actor(jsonb_build_object('clerk_user_id', %s::text,"
+                " 'clerk_org_id', %s::text, 'org_role', %s::text, 'org_name', %s::text,"
+                " 'role_is_authoritative', true))",
                 (user, org, role, name),
             )
         row = conn.execute(

@@ -13,8 +13,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from sheetbrain.api.deps import provide_identity
-from sheetbrain.auth.identity import Identity
-from sheetbrain.auth.local import DEMO_IDENTITY
+from sheetbrain.identity import DEMO_IDENTITY, Identity
 from sheetbrain.settings import Settings
 from sheetbrain.stats.dashboard import load_dashboard, usage_chart
 from sheetbrain.store.gateway import Gateway

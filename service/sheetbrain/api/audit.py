@@ -10,7 +10,7 @@ from litestar.response import Response
 
 from sheetbrain.api.raw_body import RawJsonBody
 from sheetbrain.audit import AuditAnswer, AuditLimits, AuditRequestBody, read_request, run_audit
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.review import Reviewer, build_reviewer
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sheetbrain.auth.authenticator import bearer_token
 from sheetbrain.auth.google import GoogleIdTokens, sign_in_with_google
-from sheetbrain.auth.identity import Identity
 from sheetbrain.auth.tokens import (
     TOKEN_TYPE,
     AccessTokens,
@@ -33,6 +32,7 @@ from sheetbrain.auth.tokens import (
     refresh_session,
 )
 from sheetbrain.errors import NotFound
+from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 

@@ -10,11 +10,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody
 from pydantic import BaseModel, Field
 
-from sheetbrain.auth.identity import Identity
 from sheetbrain.billing import account, webhooks
 from sheetbrain.billing.account import CheckoutStarted, PortalSession
 from sheetbrain.billing.plans import BillingOverview
 from sheetbrain.billing.stripe_gateway import StripeGateway
+from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 

@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from sheetbrain.auth.authenticator import Authenticator
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway

@@ -20,8 +20,8 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
 from sheetbrain.api.policies import LABEL_LENGTH, PolicyView
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import BadRequest, PayloadTooLarge
+from sheetbrain.identity import Identity
 from sheetbrain.policies import service
 from sheetbrain.policies.errors import UnsupportedDocument
 from sheetbrain.policies.worker import DocumentReader

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.policies import service
 from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings

@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.stats.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, audit_page
 from sheetbrain.store import stats as store
 from sheetbrain.store.gateway import Gateway

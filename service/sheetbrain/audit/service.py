@@ -36,8 +36,8 @@ from sheetbrain.audit.answer import (
 from sheetbrain.audit.limits import quota_exceeded, quota_out, rate_limit_headers, rate_limited
 from sheetbrain.audit.policy_rules import rules_from_policies
 from sheetbrain.audit.request import AuditRequest
-from sheetbrain.auth.identity import Identity
 from sheetbrain.formulas import AuditReport, Shape, audit
+from sheetbrain.identity import Identity
 from sheetbrain.log import get_logger
 from sheetbrain.review import PolicyForReview, Reviewer, ReviewOutcome, ShapeForReview
 from sheetbrain.store import audits as store

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 import jwt
 
-from sheetbrain.auth.identity import Identity
 from sheetbrain.auth.local import identity_from_headers
 from sheetbrain.errors import Unauthorized
+from sheetbrain.identity import Identity
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sheetbrain"'}
 

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from sheetbrain.auth.authenticator import unauthorized
-from sheetbrain.auth.identity import ADMIN_ROLE, Identity, normalise_role
 from sheetbrain.errors import ServiceUnavailable
+from sheetbrain.identity import ADMIN_ROLE, Identity, normalise_role
 from sheetbrain.log import get_logger
 from sheetbrain.settings import Settings
 

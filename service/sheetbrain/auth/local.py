@@ -9,22 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sheetbrain.auth.identity import ADMIN_ROLE, Identity, normalise_role
 from sheetbrain.errors import BadRequest
+from sheetbrain.identity import ADMIN_ROLE, Identity, normalise_role
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
-
-# Local mode's demo admin, created at local start-up (never by the seed, so a hosted
-# project has no such account). `/admin` shows its organization when no one is named.
-DEMO_IDENTITY = Identity(
-    user_id="user_demo",
-    org_id="org_demo",
-    org_role=ADMIN_ROLE,
-    source="local",
-    email="demo@example.com",
-    name="Demo User",
-    org_name="Demo Organization",
-)
 
 
 def identity_from_headers(headers: Mapping[str, str]) -> Identity | None:

@@ -30,9 +30,10 @@ from typing import Any, Literal
 import jwt
 
 from sheetbrain.auth.authenticator import unauthorized
-from sheetbrain.auth.identity import ADMIN_ROLE, MEMBER_ROLE, Identity, normalise_role
 from sheetbrain.errors import NotConfigured, RateLimited
+from sheetbrain.identity import ADMIN_ROLE, MEMBER_ROLE, Identity, normalise_role
 from sheetbrain.settings import Settings
+from sheetbrain.store import identity as identity_store
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
 
@@ -231,10 +232,8 @@ async def start_session(gateway: Gateway, tokens: AccessTokens, identity: Identi
     refresh_token = _new_refresh_token()
     issued = await token_store.issue_refresh_token(
         gateway,
+        identity,
         token_hash=hash_refresh_token(refresh_token),
-        clerk_user_id=identity.user_id,
-        clerk_org_id=identity.org_id,
-        org_role=identity.org_role,
         lifetime_days=REFRESH_TOKEN_DAYS,
     )
     access_token = tokens.issue(identity, session_id=str(issued.family_id))
@@ -297,15 +296,7 @@ async def end_session(
 async def local_sign_in(gateway: Gateway, tokens: AccessTokens, identity: Identity) -> TokenPair:
     """Local mode's debug login: provisions the named identity and signs it in, so the
     standalone add-on can be pointed at a developer's machine."""
-    await token_store.provision_identity(
-        gateway,
-        clerk_user_id=identity.user_id,
-        clerk_org_id=identity.org_id,
-        org_role=identity.org_role,
-        email=identity.email,
-        personal=identity.personal,
-        role_is_authoritative=identity.role_is_authoritative,
-    )
+    await identity_store.provision(gateway, identity)
     return await start_session(gateway, tokens, identity)
 
 

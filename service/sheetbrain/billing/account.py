@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from sheetbrain.auth.identity import ADMIN_ROLE, Identity
 from sheetbrain.billing.errors import (
     BillingNotConfigured,
     NoStripeCustomer,
@@ -21,6 +20,7 @@ from sheetbrain.billing.errors import (
 from sheetbrain.billing.plans import FREE_PLAN, BillingOverview, stripe_prices, summarise
 from sheetbrain.billing.stripe_gateway import CheckoutRequest, StripeGateway
 from sheetbrain.errors import Forbidden
+from sheetbrain.identity import ADMIN_ROLE, Identity
 from sheetbrain.settings import Settings
 from sheetbrain.store import billing as store
 from sheetbrain.store.gateway import Gateway
@@ -111,14 +111,14 @@ async def _downgrade_to_free(
     record = await _admin_record(gateway, identity, "change the plan")
     subscription_id = record.subscription.live_stripe_subscription_id
     if subscription_id is None:
-        return summarise(await store.downgrade_to_free(gateway, record, identity, None))
+        return summarise(await store.downgrade_to_free(gateway, identity, None))
     if stripe_gateway is None:
         raise BillingNotConfigured(
             "This organization pays through Stripe, which is not configured; "
             "cannot cancel the subscription."
         )
     ends_at = await stripe_gateway.cancel_at_period_end(subscription_id)
-    return summarise(await store.downgrade_to_free(gateway, record, identity, ends_at))
+    return summarise(await store.downgrade_to_free(gateway, identity, ends_at))
 
 
 async def _admin_record(

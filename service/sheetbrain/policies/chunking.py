@@ -3,8 +3,10 @@
 Tokens are estimated, not counted (no tokenizer dependency): English prose averages
 about 0.75 words and 4 characters per token, so a text is taken to cost
 max(ceil(words * 4/3), ceil(characters / 4)) tokens; the larger of the two keeps dense
-text (formulas, numbers, long identifiers) from being underestimated. The SQL trigger
-that chunks default policies uses the same rule.
+text (formulas, numbers, long identifiers) from being underestimated. The database
+holds the same rule, `private.estimate_tokens` (it sizes the default policies' chunks):
+`estimate_tokens` below is its one mirror, and tests/db/test_token_estimate.py holds the
+two to the same answers.
 
 Splitting: a markdown heading (`#` .. `######`, which DOCX headings become) starts a
 new section and a new chunk. Within a section, paragraphs are packed greedily up to
@@ -49,6 +51,8 @@ def normalise(text: str) -> str:
 
 
 def estimate_tokens(text: str) -> int:
+    """SQL's `private.estimate_tokens(text)`, in Python: words are runs of
+    non-whitespace, characters are code points."""
     return _tokens(len(text.split()), len(text))
 
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sheetbrain.audit.limits import rate_limited
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import AppError, BadRequest, Forbidden, PayloadTooLarge
+from sheetbrain.identity import Identity
 from sheetbrain.log import get_logger
 from sheetbrain.policies.chunking import normalise, split_into_chunks
 from sheetbrain.policies.errors import NoTextFound, PolicyLimitReached, UnsupportedDocument
@@ -40,6 +40,7 @@ from sheetbrain.policies.extract import (
 )
 from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.store import errors as store_errors
+from sheetbrain.store import identity as identity_store
 from sheetbrain.store import policies as store
 from sheetbrain.store.audits import RateLimitRefused
 from sheetbrain.store.gateway import Gateway
@@ -321,7 +322,7 @@ async def list_policies(
     if page.organization_found:
         return page
     # First request of a new organization: provision it, which copies the defaults.
-    await store.provision(gateway, identity)
+    await identity_store.provision(gateway, identity)
     return await _list(gateway, identity, filters)
 
 
@@ -343,7 +344,7 @@ async def get_policy(gateway: Gateway, identity: Identity, policy_id: UUID) -> s
     except store_errors.NotFound:
         # A member's first request: reads need the membership, so provision it (Clerk's
         # tombstone refuses one it removed) and look again.
-        await store.provision(gateway, identity)
+        await identity_store.provision(gateway, identity)
         return await store.get_policy(gateway, identity, policy_id)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import Forbidden
+from sheetbrain.identity import Identity
 from sheetbrain.store import stats as store
 from sheetbrain.store.gateway import Gateway
 

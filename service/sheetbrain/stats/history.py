@@ -13,8 +13,8 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import BadRequest
+from sheetbrain.identity import Identity
 from sheetbrain.store import stats as store
 from sheetbrain.store.gateway import Gateway
 

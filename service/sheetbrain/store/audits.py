@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store import errors as store_errors
 from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway
@@ -151,10 +151,8 @@ async def begin_audit(
     policy_chars: int,
 ) -> AuditBegun:
     """Provision, admit (rate limit), reserve one audit and load policies: one round trip."""
-    # begin_audit takes the actor's fields as separate arguments, under the same names.
     args = {
-        **actor(identity),
-        "role_is_authoritative": identity.role_is_authoritative,
+        "actor": actor(identity),
         "retrieval_query": retrieval_query,
         "chunk_limit": chunk_limit,
         "policy_limit": policy_limit,

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store import errors as store_errors
 from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway
@@ -107,25 +107,17 @@ class EventResult(BaseModel):
 
 async def billing_overview(gateway: Gateway, identity: Identity) -> CallerBillingRecord:
     """Provision the caller's identity if new, then read its organization's billing."""
-    # billing_overview takes the actor's fields as separate arguments, under the same names.
-    return await gateway.rpc("billing_overview", actor(identity), CallerBillingRecord)
+    return await gateway.rpc("billing_overview", {"actor": actor(identity)}, CallerBillingRecord)
 
 
 async def downgrade_to_free(
-    gateway: Gateway,
-    caller: CallerBillingRecord,
-    identity: Identity,
-    stripe_cancel_at: datetime | None,
+    gateway: Gateway, identity: Identity, stripe_cancel_at: datetime | None
 ) -> BillingRecord:
     """Free plan now, or (with a live Stripe subscription) at `stripe_cancel_at`; the
-    database checks the caller's stored role (`caller.role`), not the token's."""
+    database checks the caller's stored role, not the token's."""
     return await gateway.rpc(
         "downgrade_to_free",
-        {
-            "clerk_org_id": identity.org_id,
-            "org_role": caller.role,
-            "stripe_cancel_at": _iso(stripe_cancel_at),
-        },
+        {"actor": actor(identity), "stripe_cancel_at": _iso(stripe_cancel_at)},
         BillingRecord,
     )
 

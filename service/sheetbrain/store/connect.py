@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from supabase import AsyncClientOptions, acreate_client
 
-from sheetbrain.auth.local import DEMO_IDENTITY
+from sheetbrain.identity import DEMO_IDENTITY
 from sheetbrain.settings import Settings
+from sheetbrain.store.actor import actor
 from sheetbrain.store.embedded import start_embedded_postgres
 from sheetbrain.store.errors import Unavailable
 from sheetbrain.store.gateway import Gateway
@@ -51,20 +53,9 @@ def create_demo_account(conninfo: str) -> None:
     """Local mode's demo organization and its admin (what `/admin` shows by default).
     The seed creates no account, so a hosted project never gets one."""
     with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
-        conn.execute(
-            "select public.provision_identity(clerk_user_id => %s, clerk_org_id => %s,"
-            " org_role => %s, email => %s, name => %s, org_name => %s,"
-            # an operator's statement, not a token's claim: the demo user is the admin
-            " role_is_authoritative => true)",
-            (
-                DEMO_IDENTITY.user_id,
-                DEMO_IDENTITY.org_id,
-                DEMO_IDENTITY.org_role,
-                DEMO_IDENTITY.email,
-                DEMO_IDENTITY.name,
-                DEMO_IDENTITY.org_name,
-            ),
-        )
+        # A local identity is an operator's statement, not a token's claim: the
+        # database takes its role (the demo user is the admin).
+        conn.execute("select public.provision_actor(%s)", (Jsonb(actor(DEMO_IDENTITY)),))
 
 
 def _conninfo(settings: Settings) -> str:

@@ -1,16 +1,34 @@
-"""Typed calls to the identity functions: Clerk webhook events."""
+"""Typed calls to the identity functions: provisioning the caller, Clerk webhook events."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel
 
+from sheetbrain.identity import Identity
+from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway
 
 ClerkEventStatus = Literal["applied", "stale", "duplicate"]
+
+
+class ProvisionedIdentity(BaseModel):
+    """The caller's rows; `plan` is the plan in force, `role` the stored role."""
+
+    organization_id: UUID
+    user_id: UUID
+    plan: str
+    role: str
+
+
+async def provision(gateway: Gateway, identity: Identity) -> ProvisionedIdentity:
+    """Create the caller's user, organization and membership if missing (Clerk's
+    tombstones refuse a membership it removed: store Forbidden)."""
+    return await gateway.rpc("provision_actor", {"actor": actor(identity)}, ProvisionedIdentity)
 
 
 class _ClerkEventAnswer(BaseModel):

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store import errors as store_errors
 from sheetbrain.store.actor import actor
 from sheetbrain.store.audits import RateLimitState, rate_limit_refusal
@@ -88,16 +88,6 @@ class RestoredDefaults(_Row):
 class ChunkArg(_Row):
     content: str
     token_count: int
-
-
-class ProvisionedIdentity(_Row):
-    organization_id: UUID
-    user_id: UUID
-    role: str
-
-
-async def provision(gateway: Gateway, identity: Identity) -> ProvisionedIdentity:
-    return await gateway.rpc("provision_actor", {"actor": actor(identity)}, ProvisionedIdentity)
 
 
 async def begin_ingest(gateway: Gateway, identity: Identity) -> RateLimitState:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store.actor import actor
 from sheetbrain.store.gateway import Gateway
 

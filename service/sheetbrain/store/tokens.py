@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, RootModel
 
-from sheetbrain.auth.identity import Identity
+from sheetbrain.identity import Identity
 from sheetbrain.store.actor import actor
 from sheetbrain.store.errors import RateLimited
 from sheetbrain.store.gateway import Gateway
@@ -115,21 +115,14 @@ async def find_user_by_email(gateway: Gateway, email: str) -> SignInAccount | No
 
 
 async def issue_refresh_token(
-    gateway: Gateway,
-    *,
-    token_hash: str,
-    clerk_user_id: str,
-    clerk_org_id: str,
-    org_role: str,
-    lifetime_days: int,
+    gateway: Gateway, identity: Identity, *, token_hash: str, lifetime_days: int
 ) -> IssuedRefreshToken:
+    """A new refresh-token family for the identity's user, organization and role."""
     return await gateway.rpc(
         "issue_refresh_token",
         {
+            "actor": actor(identity),
             "token_hash": token_hash,
-            "clerk_user_id": clerk_user_id,
-            "clerk_org_id": clerk_org_id,
-            "org_role": org_role,
             "lifetime": f"{lifetime_days} days",
         },
         IssuedRefreshToken,
@@ -158,36 +151,3 @@ async def revoke_refresh_family(
 
 async def get_me(gateway: Gateway, identity: Identity) -> Me:
     return await gateway.rpc("get_me", {"actor": actor(identity)}, Me)
-
-
-class ProvisionedIdentity(BaseModel):
-    organization_id: UUID
-    user_id: UUID
-    plan: str
-    role: str
-
-
-async def provision_identity(
-    gateway: Gateway,
-    *,
-    clerk_user_id: str,
-    clerk_org_id: str,
-    org_role: str,
-    email: str | None,
-    personal: bool,
-    role_is_authoritative: bool,
-) -> ProvisionedIdentity:
-    """The core `provision_identity`: creates the user, organization and membership if
-    missing (used where a local-mode sign-in needs the user row to exist)."""
-    return await gateway.rpc(
-        "provision_identity",
-        {
-            "clerk_user_id": clerk_user_id,
-            "clerk_org_id": clerk_org_id,
-            "org_role": org_role,
-            "email": email,
-            "personal": personal,
-            "role_is_authoritative": role_is_authoritative,
-        },
-        ProvisionedIdentity,
-    )

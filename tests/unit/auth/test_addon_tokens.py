@@ -13,7 +13,6 @@ import respx
 from pydantic import ValidationError
 
 from sheetbrain.auth.google import GoogleKeys
-from sheetbrain.auth.identity import Identity
 from sheetbrain.auth.tokens import (
     AccessTokens,
     SheetBrainTokenVerifier,
@@ -23,6 +22,7 @@ from sheetbrain.auth.tokens import (
     org_role_from_addon,
 )
 from sheetbrain.errors import ServiceUnavailable, Unauthorized
+from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from support.clerk_tokens import hs256_token, tampered, unsigned_token
 from support.google_id_tokens import JWKS_URL, TOKEN_SECRET, GoogleAccounts

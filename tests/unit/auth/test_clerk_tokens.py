@@ -17,8 +17,8 @@ from sheetbrain.auth.clerk import (
     build_clerk_verifier,
     identity_from_claims,
 )
-from sheetbrain.auth.identity import Identity
 from sheetbrain.errors import ServiceUnavailable, Unauthorized
+from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from support.clerk_tokens import (
     AUTHORIZED_PARTY,

@@ -1,4 +1,8 @@
-"""The verified caller, as every domain module and SQL function sees it."""
+"""The verified caller, as every domain module and SQL function sees it.
+
+A leaf: it imports nothing of the service, so every room (auth, the domain modules,
+store) can depend on it without depending on each other.
+"""
 
 from __future__ import annotations
 
@@ -50,3 +54,16 @@ class Identity:
         keeps the role Clerk set and gives a membership Clerk never mentioned the
         least privilege."""
         return self.source == "local"
+
+
+# Local mode's demo admin, created at local start-up (never by the seed, so a hosted
+# project has no such account). `/admin` shows its organization when no one is named.
+DEMO_IDENTITY = Identity(
+    user_id="user_demo",
+    org_id="org_demo",
+    org_role=ADMIN_ROLE,
+    source="local",
+    email="demo@example.com",
+    name="Demo User",
+    org_name="Demo Organization",
+)
