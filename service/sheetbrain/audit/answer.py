@@ -230,7 +230,29 @@ def assess(
     return Assessment(results, audits, findings, summary)
 
 
-def ai_status(review: ReviewOutcome) -> AiStatus:
+def audit_answer(
+    assessment: Assessment,
+    review: ReviewOutcome,
+    quota: QuotaOut,
+    duration_ms: int,
+    timestamp: datetime,
+) -> AuditAnswer:
+    """The 200 answer of an audit."""
+    return AuditAnswer(
+        results=assessment.results,
+        findings=assessment.findings,
+        summary=assessment.summary,
+        ai=_ai_status(review),
+        quota=quota,
+        audits=assessment.audits,
+        count=assessment.summary.formulas,
+        compliant=assessment.summary.compliant,
+        timestamp=timestamp,
+        duration=duration_ms,
+    )
+
+
+def _ai_status(review: ReviewOutcome) -> AiStatus:
     return AiStatus(
         status=review.status,
         model=review.model,

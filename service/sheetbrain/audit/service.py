@@ -28,8 +28,8 @@ import anyio.to_thread
 from sheetbrain.audit.answer import (
     Assessment,
     AuditAnswer,
-    ai_status,
     assess,
+    audit_answer,
     now,
     shape_ids,
 )
@@ -107,18 +107,8 @@ async def run_audit(
         await _release(gateway, begun.reservation_id)
         raise
 
-    answer = AuditAnswer(
-        results=assessment.results,
-        findings=assessment.findings,
-        summary=assessment.summary,
-        ai=ai_status(review),
-        quota=quota_out(begun.plan.id, begun.quota, finished.used),
-        audits=assessment.audits,
-        count=assessment.summary.formulas,
-        compliant=assessment.summary.compliant,
-        timestamp=now(),
-        duration=duration_ms,
-    )
+    quota = quota_out(begun.plan.id, begun.quota, finished.used)
+    answer = audit_answer(assessment, review, quota, duration_ms, now())
     return AuditResult(answer, rate_limit_headers(begun.rate_limit))
 
 
