@@ -24,6 +24,7 @@ from typing import TypeVar
 from uuid import UUID
 
 import anyio.to_thread
+import msgspec
 
 from sheetbrain.audit.answer import (
     Assessment,
@@ -184,6 +185,6 @@ def _log_entry(
         ai_status=review.status,
         degraded=review.status in _DEGRADED_STATUSES,
         unique_shapes=assessment.summary.uniqueShapes,
-        findings_by_severity=counts.model_dump(),
+        findings_by_severity=msgspec.structs.asdict(counts),
         findings_by_rule=Counter(finding.ruleId for finding in assessment.findings),
     )
