@@ -17,13 +17,15 @@ openpyxl's `Tokenizer` over the same formulas, so machine load hits both alike.
 Prints the API time (median of the requests), the Tokenizer time (median), the ratio
 tokenizer / API (target >= 1.0), and where the median request spent its time: each stage
 timed by wrapping the function that runs it, "HTTP and framework" being what is left
-(uvicorn, routing, identity, middleware, thread hand-offs, the loopback socket).
+(uvicorn, routing, identity, middleware, thread hand-offs, the loopback socket); and how
+much of it the garbage collector took (gc.callbacks), with its full collections.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import inspect
 import logging
 import statistics
@@ -65,6 +67,7 @@ STAGES: list[tuple[str, Any, str]] = [
     ("serialisation", Response, "render"),
 ]
 TARGET_RATIO = 1.0
+REST = "HTTP and framework (rest)"
 
 
 def audit_body(rows: int) -> dict[str, Any]:
@@ -88,31 +91,47 @@ def audit_body(rows: int) -> dict[str, Any]:
 
 
 class StageTimes:
-    """Wraps each stage's function; `take()` gives the seconds each took in one request."""
+    """Wraps each stage's function: `take()` gives, for one request, the seconds each stage
+    took, the garbage collector's pauses within each (gc.callbacks), and the number of
+    full collections."""
 
     def __init__(self) -> None:
-        self.current: dict[str, float] = defaultdict(float)
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.collecting: dict[str, float] = defaultdict(float)
+        self.full_collections = 0
+        self.stage = REST
+        self.collecting_since = 0.0
+
+    def on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.collecting_since = time.perf_counter()
+            return
+        self.collecting[self.stage] += time.perf_counter() - self.collecting_since
+        self.full_collections += info["generation"] == 2
+
+    @contextmanager
+    def running(self, label: str) -> Iterator[None]:
+        self.stage, started = label, time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[label] += time.perf_counter() - started
+            self.stage = REST
 
     def timed(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(function):
 
             @functools.wraps(function)
             async def timed_async(*args: Any, **kwargs: Any) -> Any:
-                started = time.perf_counter()
-                try:
+                with self.running(label):
                     return await function(*args, **kwargs)
-                finally:
-                    self.current[label] += time.perf_counter() - started
 
             return timed_async
 
         @functools.wraps(function)
         def timed_sync(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
+            with self.running(label):
                 return function(*args, **kwargs)
-            finally:
-                self.current[label] += time.perf_counter() - started
 
         return timed_sync
 
@@ -121,17 +140,21 @@ class StageTimes:
         originals = [(owner, name, getattr(owner, name)) for _, owner, name in STAGES]
         for (label, owner, name), (_, _, original) in zip(STAGES, originals, strict=True):
             setattr(owner, name, self.timed(label, original))
+        gc.callbacks.append(self.on_collection)
         try:
             yield
         finally:
+            gc.callbacks.remove(self.on_collection)
             for owner, name, original in originals:
                 setattr(owner, name, original)
 
-    def take(self) -> dict[str, float]:
-        missing = [label for label, _, _ in STAGES if label not in self.current]
+    def take(self) -> tuple[dict[str, float], dict[str, float], int]:
+        missing = [label for label, _, _ in STAGES if label not in self.seconds]
         if missing:  # a renamed function would otherwise read as a free stage
             raise SystemExit(f"stages not reached: {missing}")
-        taken, self.current = dict(self.current), defaultdict(float)
+        taken = (dict(self.seconds), dict(self.collecting), self.full_collections)
+        self.seconds, self.collecting = defaultdict(float), defaultdict(float)
+        self.full_collections = 0
         return taken
 
 
@@ -176,7 +199,7 @@ def main() -> int:
     stages = StageTimes()
     api_times: list[float] = []
     tokenizer_times: list[float] = []
-    splits: list[dict[str, float]] = []
+    splits: list[tuple[dict[str, float], dict[str, float], int]] = []
     with temporary_database() as database_url, tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(
             mode="local",
@@ -216,12 +239,18 @@ def main() -> int:
     print(f"  ratio tokenizer / API: {ratio:.2f}  (target >= {TARGET_RATIO}: {verdict})")
     # The stages of the median request itself, so that they add up to its time.
     median_request = sorted(range(len(api_times)), key=api_times.__getitem__)[len(api_times) // 2]
-    split = splits[median_request]
-    print("Where the time goes (the median request, stage by stage):")
-    for label, *_ in STAGES:
-        print(f"  {label:<26} {split[label] * 1000:8.1f} ms  {split[label] / api:6.1%}")
-    rest = api - sum(split.values())
-    print(f"  {'HTTP and framework (rest)':<26} {rest * 1000:8.1f} ms  {rest / api:6.1%}")
+    seconds, collecting, full_collections = splits[median_request]
+    seconds[REST] = api_times[median_request] - sum(seconds.values())
+    print("Where the time goes (the median request; of which garbage collection):")
+    for label in [*(label for label, *_ in STAGES), REST]:
+        print(
+            f"  {label:<26} {seconds[label] * 1000:8.1f} ms  {seconds[label] / api:6.1%}"
+            f"  (gc {collecting.get(label, 0.0) * 1000:6.1f} ms)"
+        )
+    print(
+        f"  garbage collection in all: {sum(collecting.values()) * 1000:.1f} ms,"
+        f" {full_collections} full collections"
+    )
     return 0 if ratio >= TARGET_RATIO else 1
 
 
