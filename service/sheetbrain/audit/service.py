@@ -72,7 +72,7 @@ async def run_audit(
         begun = await store.begin_audit(
             gateway,
             identity,
-            retrieval_query=request.retrieval_query(),
+            retrieval_query=await _off_loop(request, request.retrieval_query),
             chunk_limit=CHUNK_LIMIT,
             policy_limit=POLICY_LIMIT,
             policy_chars=POLICY_CHARACTERS,
