@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import zip_longest
 from typing import Any
 
 import anyio.to_thread
@@ -142,7 +143,9 @@ class AuditInput:
 
     @property
     def formula_indices(self) -> tuple[int, ...]:
-        return tuple(i for i, cell in enumerate(self.cells) if _is_formula(cell.formula))
+        return tuple(
+            i for i, cell in enumerate(self.cells) if cell.formula and _is_formula(cell.formula)
+        )
 
 
 @dataclass(frozen=True)
@@ -321,15 +324,12 @@ def _grid_cells(
     for row in range(max(len(formulas), len(values))):
         formula_row = formulas[row] if row < len(formulas) else []
         value_row = values[row] if row < len(values) else []
-        formula_count, value_count = len(formula_row), len(value_row)
-        width = max(formula_count, value_count)
-        if origin is not None:
+        width = max(len(formula_row), len(value_row))
+        if origin is not None and len(letters) < width:
             letters.extend(column_letters(left + c) for c in range(len(letters), width))
         row_text = str(top + row)
-        for column in range(width):
-            formula = formula_row[column] if column < formula_count else None
-            value = value_row[column] if column < value_count else None
-            if _is_formula(formula):
+        for column, (formula, value) in enumerate(zip_longest(formula_row, value_row)):
+            if formula and _is_formula(formula):  # most cells are "" or a value: no call
                 address = letters[column] + row_text if origin is not None else None
                 yield CellInput(address, formula, value)
             elif origin is not None and value not in ("", None):
