@@ -223,7 +223,7 @@ def assess(
     shape_of_cell = {
         index: shape_id for shape_id, shape in shapes.items() for index in shape.cell_indices
     }
-    # The report's findings of each cell, by their place in report.findings (its order).
+    # Which of the report's findings each cell has: cells with the same ones share a verdict.
     findings_of_cell: dict[int, list[int]] = {}
     for number, finding in enumerate(report.findings):
         for index in finding.cell_indices:
@@ -236,14 +236,13 @@ def assess(
     for index in request.formula_indices:
         cell = request.cells[index]
         formula = cell.formula or ""
-        key = (shape_of_cell.get(index), tuple(findings_of_cell.get(index, ())))
+        shape_id = shape_of_cell.get(index)
+        key = (shape_id, tuple(findings_of_cell.get(index, ())))
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = _verdict(
-                [report.findings[number] for number in key[1]],
-                [] if key[0] is None else ai_by_shape.get(key[0], []),
-                None if key[0] is None else shapes[key[0]],
-            )
+            shape = None if shape_id is None else shapes[shape_id]
+            ai_findings = [] if shape_id is None else ai_by_shape.get(shape_id, [])
+            verdict = verdicts[key] = _verdict(report.cell(index).findings, ai_findings, shape)
         counts.update(verdict.severities)
         suggestion = (
             verdict.suggestion_at(cell.address, formula, parses) if verdict.suggestions else None
