@@ -1,10 +1,15 @@
 """The audit answer's JSON, byte for byte, for representative requests (golden files).
 
 Each case runs a request body through what `POST /api/audit` runs (decode and survey,
-build the cells, the engine with the default policies, assess with a reviewer's outcome,
-the answer) with a fixed clock and quota, and renders it as Litestar sends it. The golden
-files in `answers/` were written by the implementation before the answer became msgspec
-structs; the add-ons and the contract tests read exactly this document.
+build the cells, assess the engine's report with a reviewer's outcome, the answer) with a
+fixed clock and quota, and renders it as Litestar sends it. The golden files in
+`answers/` were written by the implementation before the answer became msgspec structs;
+the add-ons and the contract tests read exactly this document.
+
+The engine's report for each case is recorded beside it (`<case>.report.json`, what the
+engine found with the default policies when the documents were written), so that the
+documents pin the request reading, the assessment and the serialisation, not the rules:
+those change on their own.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from sheetbrain.audit.answer import AuditAnswer, assess, audit_answer, shape_ids
 from sheetbrain.audit.limits import quota_out
 from sheetbrain.audit.policy_rules import TEMPLATE_RULES, rules_from_policies
 from sheetbrain.audit.request import AuditLimits, parse_request
-from sheetbrain.formulas import Shape, audit
+from sheetbrain.formulas import AuditReport, CellInput, Finding, Severity, Shape
 from sheetbrain.review import AiFinding, ReviewOutcome
 from sheetbrain.store.audits import PolicyText, QuotaState
 
@@ -99,6 +104,16 @@ def contract_body(name: str) -> dict[str, Any]:
     return body
 
 
+CASES: dict[str, tuple[dict[str, Any], bool, int | None]] = {
+    "seed_guide": (contract_body("audit_seed_guide"), False, 10),
+    "api_client": (contract_body("audit_api_client"), True, 100),
+    "main_script": (contract_body("audit_main_script"), True, None),
+    "sheet_context": (contract_body("audit_sheet_context"), True, 100),
+    "defects_grid": (DEFECTS_GRID, True, 100),
+    "unaddressed_list": (UNADDRESSED_LIST, False, None),
+}
+
+
 def reviewed(shapes: Mapping[str, Shape]) -> ReviewOutcome:
     """A reviewer's outcome touching every branch: a suggestion moved to each copy, a note
     without one, a suggestion that does not parse (dropped)."""
@@ -123,11 +138,50 @@ def reviewed(shapes: Mapping[str, Shape]) -> ReviewOutcome:
     return ReviewOutcome("ok", "claude-test", tuple(findings), 1200, 80, 1000, 16, None)
 
 
-def answer_to(body: Mapping[str, Any], *, review: bool, limit: int | None) -> AuditAnswer:
+def recorded_report(case: str, cells: tuple[CellInput, ...]) -> AuditReport:
+    recorded = json.loads((ANSWERS / f"{case}.report.json").read_text())
+    findings = tuple(
+        Finding(
+            **{
+                **finding,
+                "severity": Severity(finding["severity"]),
+                "cells": tuple(finding["cells"]),
+                "cell_indices": tuple(finding["cell_indices"]),
+                "tags": frozenset(finding["tags"]),
+            }
+        )
+        for finding in recorded["findings"]
+    )
+    shapes = tuple(
+        Shape(
+            **{
+                **shape,
+                "cells": tuple(shape["cells"]),
+                "cell_indices": tuple(shape["cell_indices"]),
+                "functions": tuple(shape["functions"]),
+            }
+        )
+        for shape in recorded["shapes"]
+    )
+    by_index: dict[int, list[Finding]] = {}
+    for finding in findings:  # as the engine files them: most severe first
+        for index in finding.cell_indices:
+            by_index.setdefault(index, []).append(finding)
+    return AuditReport(
+        cells=cells,
+        findings=findings,
+        shapes=shapes,
+        formula_count=recorded["formula_count"],
+        _by_index={index: tuple(cell_findings) for index, cell_findings in by_index.items()},
+    )
+
+
+def answer_to(case: str) -> AuditAnswer:
+    body, review, limit = CASES[case]
     request = parse_request(msgspec.json.encode(body), LIMITS)
     cells = request.normalised()
     rules = rules_from_policies(POLICIES)
-    report = audit(cells.cells, rules.config, sheet=cells.context.sheet_name)
+    report = recorded_report(case, cells.cells)
     shapes = shape_ids(report)
     outcome = reviewed(shapes) if review else DISABLED
     assessment = assess(cells, report, shapes, outcome, rules.policy_by_rule)
@@ -146,20 +200,8 @@ def rendered(answer: AuditAnswer) -> bytes:
         return client.post("/").content
 
 
-CASES: dict[str, tuple[dict[str, Any], bool, int | None]] = {
-    "seed_guide": (contract_body("audit_seed_guide"), False, 10),
-    "api_client": (contract_body("audit_api_client"), True, 100),
-    "main_script": (contract_body("audit_main_script"), True, None),
-    "sheet_context": (contract_body("audit_sheet_context"), True, 100),
-    "defects_grid": (DEFECTS_GRID, True, 100),
-    "unaddressed_list": (UNADDRESSED_LIST, False, None),
-}
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_answer_document_is_byte_for_byte_the_golden_one(case: str) -> None:
-    body, review, limit = CASES[case]
-
-    document = rendered(answer_to(body, review=review, limit=limit))
+    document = rendered(answer_to(case))
 
     assert document == (ANSWERS / f"{case}.json").read_bytes()
