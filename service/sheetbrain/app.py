@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -78,6 +79,8 @@ def create_app(
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
+        on_startup=[_tune_garbage_collector],
+        on_shutdown=[gc.unfreeze],
         state=State({"settings": settings, "authenticator": build_authenticator(settings)}),
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
@@ -103,6 +106,15 @@ def create_app(
         ),
         debug=False,
     )
+
+
+def _tune_garbage_collector() -> None:
+    """A large audit allocates about 450,000 objects; with the default thresholds each one
+    set off several full collections, each walking the ~300,000 objects startup built
+    (half of a 20,000-formula audit's time). Those live as long as the app: frozen, they
+    are skipped; young collections every 50,000 allocations make full ones rare."""
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
 
 
 def _cors_config(settings: Settings) -> CORSConfig | None:

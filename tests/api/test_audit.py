@@ -7,6 +7,9 @@ the gateway's transport is wrapped to count database round trips.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,9 +24,12 @@ from psycopg_pool import AsyncConnectionPool
 
 from sheetbrain.app import create_app
 from sheetbrain.audit import AuditInput, AuditRequest
+from sheetbrain.audit import request as audit_request
 from sheetbrain.audit import service as audit_service
+from sheetbrain.formulas import AuditReport
 from sheetbrain.review import AiFinding, PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.settings import Settings
+from sheetbrain.store import audits as audit_store
 from sheetbrain.store.errors import Unavailable
 from sheetbrain.store.gateway import Gateway, Transport
 from sheetbrain.store.postgres import PostgresTransport
@@ -691,20 +697,94 @@ async def test_an_audit_refused_for_its_quota_never_builds_its_cells(
 
 
 async def test_health_answers_while_a_large_sheet_is_audited(
-    local_settings: Settings, database_url: str
+    local_settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    engine_started, health_answered = threading.Event(), threading.Event()
+    released: list[bool] = []
+    engine = audit_service.audit
+
+    def engine_held_until_health_answers(*args: Any, **kwargs: Any) -> AuditReport:
+        # On the event loop, this would keep /health from answering: the wait times out.
+        engine_started.set()
+        released.append(health_answered.wait(timeout=20))
+        return engine(*args, **kwargs)
+
+    monkeypatch.setattr(audit_service, "audit", engine_held_until_health_answers)
     who = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
     with running_server(create_app(local_settings, conninfo=database_url)) as base_url:
         async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
             audit = asyncio.create_task(
                 http.post("/api/audit", json=grid_body(500, 100), headers=who)
             )
-            await asyncio.sleep(0.5)  # the 50,000 cells are being read and audited by now
-            health = await http.get("/health")
-            audit_was_running = not audit.done()
+            assert await asyncio.to_thread(engine_started.wait, 20)
+            health = await http.get("/health", timeout=10)
+            health_answered.set()
             audited = await audit
 
-    assert (health.status_code, audit_was_running, audited.status_code) == (200, True, 200)
+    assert (health.status_code, released, audited.status_code) == (200, [True], 200)
+
+
+CPU_STAGES = ("decode", "retrieval query", "build cells", "engine", "assess")
+
+
+def record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[int]]:
+    """The threads each CPU-bound stage of an audit runs on, beside the event loop's
+    (where begin_audit runs)."""
+    threads: dict[str, set[int]] = {stage: set() for stage in (*CPU_STAGES, "event loop")}
+
+    def spy(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def on_thread(*args: Any, **kwargs: Any) -> Any:
+            threads[stage].add(threading.get_ident())
+            return function(*args, **kwargs)
+
+        return on_thread
+
+    begin = audit_store.begin_audit
+
+    async def begin_on_loop(*args: Any, **kwargs: Any) -> Any:
+        threads["event loop"].add(threading.get_ident())
+        return await begin(*args, **kwargs)
+
+    for owner, name, stage in (
+        (audit_request, "parse_request", "decode"),
+        (AuditRequest, "retrieval_query", "retrieval query"),
+        (AuditRequest, "normalised", "build cells"),
+        (audit_service, "audit", "engine"),
+        (audit_service, "assess", "assess"),
+    ):
+        monkeypatch.setattr(owner, name, spy(stage, getattr(owner, name)))
+    monkeypatch.setattr(audit_store, "begin_audit", begin_on_loop)
+    return threads
+
+
+async def test_a_large_sheet_is_decoded_and_audited_off_the_event_loop(
+    api: AuditApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = record_threads(monkeypatch)
+    body = grid_body(200, 100)
+    assert len(json.dumps(body)) > audit_request.THREAD_THRESHOLD_BYTES
+
+    response = await api.post(body)
+
+    assert response.status_code == 200
+    [loop] = threads["event loop"]
+    assert {stage: len(threads[stage]) for stage in CPU_STAGES} == dict.fromkeys(CPU_STAGES, 1)
+    assert {stage: loop in threads[stage] for stage in CPU_STAGES} == dict.fromkeys(
+        CPU_STAGES, False
+    )
+
+
+async def test_a_small_sheet_is_audited_on_the_event_loop_without_thread_hand_offs(
+    api: AuditApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = record_threads(monkeypatch)
+
+    response = await api.post(SEED_GUIDE_BODY)
+
+    assert response.status_code == 200
+    [loop] = threads["event loop"]
+    assert {stage: threads[stage] for stage in CPU_STAGES} == {s: {loop} for s in CPU_STAGES}
 
 
 class FinishFailsOnce(CountingTransport):

@@ -2,7 +2,8 @@
 
 `results[]` is what the add-ons colour cells with; `audits[]`, `count`, `compliant`,
 `timestamp`, `duration` are the original backend's keys; `findings`, `summary`, `ai`
-and `quota` are the details. Field names are the camelCase wire names (no aliases).
+and `quota` are the details. Field names are the camelCase wire names (no aliases), in
+the order they are sent.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+import msgspec
 
 from sheetbrain.audit.request import AuditInput
 from sheetbrain.formulas import (
@@ -45,7 +46,13 @@ def risk_level(severity: Severity | None) -> RiskLevel:
     return _RISK[severity]
 
 
-class CellResult(BaseModel):
+class _Out(msgspec.Struct, gc=False):
+    """Answer parts: built here, never received, so never validated; msgspec encodes them
+    in C (an answer holds two objects per formula). Untracked by the garbage collector:
+    they hold only strings, numbers and lists of strings, so no reference cycles."""
+
+
+class CellResult(_Out, omit_defaults=True):
     cell: str | None
     formula: str
     # Both sidebars count `results.filter(r => r.compliant)` and draw the badge from it.
@@ -53,18 +60,12 @@ class CellResult(BaseModel):
     riskLevel: RiskLevel
     issues: list[str]
     recommendation: str
+    # Left out when None (the only field with a default): the add-on shows an "Apply
+    # suggestion" button whenever the key is present.
     suggestedFormula: str | None = None
 
-    @model_serializer(mode="wrap")
-    def _omit_missing_suggestion(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # The add-on shows an "Apply suggestion" button whenever the key is present.
-        data: dict[str, Any] = handler(self)
-        if data.get("suggestedFormula") is None:
-            data.pop("suggestedFormula", None)
-        return data
 
-
-class LegacyAudit(BaseModel):
+class LegacyAudit(_Out):
     cellAddress: str | None
     formula: str
     compliant: bool
@@ -73,7 +74,7 @@ class LegacyAudit(BaseModel):
     recommendations: list[str]
 
 
-class FindingOut(BaseModel):
+class FindingOut(_Out):
     ruleId: str
     severity: Literal["error", "warning", "info"]
     message: str
@@ -83,34 +84,34 @@ class FindingOut(BaseModel):
     cells: list[str]
 
 
-class SeverityCounts(BaseModel):
+class SeverityCounts(_Out):
     error: int = 0
     warning: int = 0
     info: int = 0
 
 
-class Summary(BaseModel):
+class Summary(_Out):
     formulas: int
     uniqueShapes: int
     compliant: int
     issuesBySeverity: SeverityCounts
 
 
-class AiTokens(BaseModel):
+class AiTokens(_Out):
     input: int
     output: int
     cacheRead: int
     cacheWrite: int
 
 
-class AiStatus(BaseModel):
+class AiStatus(_Out):
     status: Literal["ok", "unavailable", "disabled", "partial"]
     model: str | None
     tokens: AiTokens
     reason: str | None
 
 
-class QuotaOut(BaseModel):
+class QuotaOut(_Out):
     plan: str
     limit: int  # -1 = unlimited
     used: int
@@ -118,7 +119,7 @@ class QuotaOut(BaseModel):
     resetsAt: datetime
 
 
-class AuditAnswer(BaseModel):
+class AuditAnswer(_Out, kw_only=True):
     success: bool = True
     results: list[CellResult]
     findings: list[FindingOut]
@@ -133,12 +134,59 @@ class AuditAnswer(BaseModel):
 
 
 @dataclass(frozen=True)
+class _Suggestion:
+    """A finding's suggested formula, to be written for each cell it covers: the engine's
+    as an R1C1 shape; Claude's as written for the shape's example cell, moved like a copy."""
+
+    shape: str | None  # R1C1, the same for every copy: parse it once
+    written: str | None = None
+    written_for: str | None = None
+
+    def at(self, address: str | None) -> str | None:
+        if self.shape is None:
+            return self.written  # Claude's, for a shape without an example cell
+        if self.written_for is None:
+            return render_shape(self.shape, address)
+        if address == self.written_for:
+            return self.written
+        return render_shape(self.shape, address) if address else None
+
+
+@dataclass(frozen=True)
 class _CellFinding:
     severity: Severity
     message: str
     hint: str | None
-    suggestion: str | None  # written for this cell
-    suggestion_shape: str | None  # the same for every copy: parse it once
+    suggestion: _Suggestion | None
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What every cell with the same findings shares; only its suggestion is its own."""
+
+    severities: tuple[str, ...]
+    compliant: bool
+    risk: RiskLevel
+    issues: list[str]
+    hints: list[str]
+    recommendation: str
+    suggestions: tuple[_Suggestion, ...]  # most severe first
+
+    def suggestion_at(
+        self, address: str | None, formula: str, parses: dict[str, bool]
+    ) -> str | None:
+        """The first suggestion that parses and changes something. Copies of one
+        suggestion differ only in their relative references, so one parse decides for all."""
+        for suggestion in self.suggestions:
+            text = suggestion.at(address)
+            if not text or not text.startswith("=") or text == formula:
+                continue
+            key = suggestion.shape or text
+            if key not in parses:
+                parses[key] = _parses(text)
+            if parses[key]:
+                return text
+        return None
 
 
 @dataclass(frozen=True)
@@ -163,7 +211,11 @@ def assess(
     review: ReviewOutcome,
     policy_by_rule: Mapping[str, UUID],
 ) -> Assessment:
-    """Engine and AI findings, expanded to every cell of their shape, per cell and in total."""
+    """Engine and AI findings, expanded to every cell of their shape, per cell and in total.
+
+    Cells with the same findings (the copies of a formula, mostly) share one verdict,
+    worked out once; per cell there is only its suggestion to write and its two entries.
+    """
     ai_by_shape: dict[str, list[AiFinding]] = {}
     for ai_finding in review.findings:
         if ai_finding.shape_id in shapes:
@@ -171,6 +223,12 @@ def assess(
     shape_of_cell = {
         index: shape_id for shape_id, shape in shapes.items() for index in shape.cell_indices
     }
+    # Which of the report's findings each cell has: cells with the same ones share a verdict.
+    findings_of_cell: dict[int, list[int]] = {}
+    for number, finding in enumerate(report.findings):
+        for index in finding.cell_indices:
+            findings_of_cell.setdefault(index, []).append(number)
+    verdicts: dict[tuple[str | None, tuple[int, ...]], _Verdict] = {}
     counts: Counter[str] = Counter()
     parses: dict[str, bool] = {}
     results: list[CellResult] = []
@@ -179,42 +237,35 @@ def assess(
         cell = request.cells[index]
         formula = cell.formula or ""
         shape_id = shape_of_cell.get(index)
-        cell_findings = [_engine_cell_finding(f, cell.address) for f in report.cell(index).findings]
-        if shape_id is not None:
-            cell_findings += [
-                _ai_cell_finding(f, shapes[shape_id], cell.address)
-                for f in ai_by_shape.get(shape_id, ())
-            ]
-        cell_findings.sort(key=lambda f: -f.severity.rank)
-        counts.update(finding.severity.value for finding in cell_findings)
-        worst = cell_findings[0].severity if cell_findings else None
-        issues = [f.message for f in cell_findings]
-        hints = list(dict.fromkeys(f.hint for f in cell_findings if f.hint))
-        suggestion = next(
-            (f.suggestion for f in cell_findings if _offered(f, formula, parses)), None
+        key = (shape_id, tuple(findings_of_cell.get(index, ())))
+        verdict = verdicts.get(key)
+        if verdict is None:
+            shape = None if shape_id is None else shapes[shape_id]
+            ai_findings = [] if shape_id is None else ai_by_shape.get(shape_id, [])
+            verdict = verdicts[key] = _verdict(report.cell(index).findings, ai_findings, shape)
+        counts.update(verdict.severities)
+        suggestion = (
+            verdict.suggestion_at(cell.address, formula, parses) if verdict.suggestions else None
         )
-        compliant = not any(f.severity in _NOT_COMPLIANT for f in cell_findings)
-        # model_construct: these values are built here, not received; validating 2 x 50,000
-        # of them again would double the cost of assessing a large sheet.
         results.append(
-            CellResult.model_construct(
+            CellResult(
                 cell=cell.address,
                 formula=formula,
-                compliant=compliant,
-                riskLevel=risk_level(worst),
-                issues=issues,
-                recommendation=" ".join(hints) if hints else NO_ISSUES,
+                compliant=verdict.compliant,
+                riskLevel=verdict.risk,
+                issues=verdict.issues,
+                recommendation=verdict.recommendation,
                 suggestedFormula=suggestion,
             )
         )
         audits.append(
-            LegacyAudit.model_construct(
+            LegacyAudit(
                 cellAddress=cell.address,
                 formula=formula,
-                compliant=compliant,
-                risk=risk_level(worst),
-                issues=issues,
-                recommendations=hints,
+                compliant=verdict.compliant,
+                risk=verdict.risk,
+                issues=verdict.issues,
+                recommendations=verdict.hints,
             )
         )
     findings = [
@@ -230,7 +281,49 @@ def assess(
     return Assessment(results, audits, findings, summary)
 
 
-def ai_status(review: ReviewOutcome) -> AiStatus:
+def _verdict(
+    engine_findings: Sequence[Finding], ai_findings: Sequence[AiFinding], shape: Shape | None
+) -> _Verdict:
+    cell_findings = [_engine_cell_finding(f) for f in engine_findings]
+    if shape is not None:
+        cell_findings += [_ai_cell_finding(f, shape) for f in ai_findings]
+    cell_findings.sort(key=lambda f: -f.severity.rank)
+    worst = cell_findings[0].severity if cell_findings else None
+    hints = list(dict.fromkeys(f.hint for f in cell_findings if f.hint))
+    return _Verdict(
+        severities=tuple(finding.severity.value for finding in cell_findings),
+        compliant=not any(f.severity in _NOT_COMPLIANT for f in cell_findings),
+        risk=risk_level(worst),
+        issues=[f.message for f in cell_findings],
+        hints=hints,
+        recommendation=" ".join(hints) if hints else NO_ISSUES,
+        suggestions=tuple(f.suggestion for f in cell_findings if f.suggestion is not None),
+    )
+
+
+def audit_answer(
+    assessment: Assessment,
+    review: ReviewOutcome,
+    quota: QuotaOut,
+    duration_ms: int,
+    timestamp: datetime,
+) -> AuditAnswer:
+    """The 200 answer of an audit."""
+    return AuditAnswer(
+        results=assessment.results,
+        findings=assessment.findings,
+        summary=assessment.summary,
+        ai=_ai_status(review),
+        quota=quota,
+        audits=assessment.audits,
+        count=assessment.summary.formulas,
+        compliant=assessment.summary.compliant,
+        timestamp=timestamp,
+        duration=duration_ms,
+    )
+
+
+def _ai_status(review: ReviewOutcome) -> AiStatus:
     return AiStatus(
         status=review.status,
         model=review.model,
@@ -248,43 +341,25 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _engine_cell_finding(finding: Finding, address: str | None) -> _CellFinding:
+def _engine_cell_finding(finding: Finding) -> _CellFinding:
+    shape = finding.suggested_shape
     return _CellFinding(
         finding.severity,
         finding.message,
         finding.fix_hint or None,
-        finding.suggested_formula(address),
-        finding.suggested_shape,
+        None if shape is None else _Suggestion(shape),
     )
 
 
-def _ai_cell_finding(finding: AiFinding, shape: Shape, address: str | None) -> _CellFinding:
-    suggestion = finding.suggested_formula
-    suggestion_shape = None
-    # Claude wrote the suggestion for the example cell; move it to this cell like a copy.
-    if suggestion and shape.representative_cell:
-        suggestion_shape = shape_at(suggestion, shape.representative_cell)
-        if address != shape.representative_cell:
-            suggestion = render_shape(suggestion_shape, address) if address else None
-    return _CellFinding(
-        Severity(finding.severity),
-        finding.message,
-        finding.suggestion,
-        suggestion,
-        suggestion_shape,
-    )
-
-
-def _offered(finding: _CellFinding, formula: str, parses: dict[str, bool]) -> bool:
-    """A suggestion is offered only when it parses and changes something. Copies of one
-    suggestion differ only in their relative references, so one parse decides for all."""
-    suggestion = finding.suggestion
-    if not suggestion or not suggestion.startswith("=") or suggestion == formula:
-        return False
-    key = finding.suggestion_shape or suggestion
-    if key not in parses:
-        parses[key] = _parses(suggestion)
-    return parses[key]
+def _ai_cell_finding(finding: AiFinding, shape: Shape) -> _CellFinding:
+    written = finding.suggested_formula
+    example = shape.representative_cell
+    suggestion = None
+    if written and example:
+        suggestion = _Suggestion(shape_at(written, example), written, example)
+    elif written:
+        suggestion = _Suggestion(None, written)
+    return _CellFinding(Severity(finding.severity), finding.message, finding.suggestion, suggestion)
 
 
 def _parses(formula: str) -> bool:

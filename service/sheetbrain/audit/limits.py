@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import msgspec
+
 from sheetbrain.audit.answer import QuotaOut
 from sheetbrain.errors import PaymentRequired, RateLimited
 from sheetbrain.store.audits import QuotaRefused, QuotaState, RateLimitRefused, RateLimitState
@@ -54,7 +56,7 @@ def rate_limited(refusal: RateLimitRefused) -> RateLimited:
 
 def quota_exceeded(refusal: QuotaRefused) -> PaymentRequired:
     quota = refusal.quota
-    answer = quota_out(refusal.plan, quota).model_dump(mode="json")
+    answer = msgspec.to_builtins(quota_out(refusal.plan, quota))
     return PaymentRequired(
         f"The {refusal.plan} plan's {quota.limit} audits for {quota.month} are used up; "
         f"the quota resets on {quota.resets_at.date().isoformat()}.",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import zip_longest
 from typing import Any
 
 import anyio.to_thread
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sheetbrain.errors import BadRequest, PayloadTooLarge, Unprocessable
 from sheetbrain.formulas import CellInput
-from sheetbrain.formulas.references import format_address, parse_address
+from sheetbrain.formulas.references import column_letters, format_address, parse_address
 
 _CONTEXT_FIELDS = (
     "sheet_name",
@@ -40,7 +41,8 @@ _CONTEXT_FIELDS = (
 )
 _CONTEXT_TEXT_LIMIT = 500
 _STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
-_FUNCTION_NAME = re.compile(r"\b([A-Za-z][A-Za-z0-9_.]*)\s*\(")
+# Possessive: a name that is not followed by '(' is given up at once, not shortened.
+_FUNCTION_NAME = re.compile(r"\b([A-Za-z][A-Za-z0-9_.]*+)\s*+\(")
 _MAX_QUERY_FUNCTIONS = 40
 # Below this size a body is read faster than a thread hand-off.
 THREAD_THRESHOLD_BYTES = 64 * 1024
@@ -141,7 +143,9 @@ class AuditInput:
 
     @property
     def formula_indices(self) -> tuple[int, ...]:
-        return tuple(i for i, cell in enumerate(self.cells) if _is_formula(cell.formula))
+        return tuple(
+            i for i, cell in enumerate(self.cells) if cell.formula and _is_formula(cell.formula)
+        )
 
 
 @dataclass(frozen=True)
@@ -154,15 +158,15 @@ class AuditRequest:
     cells_sent: int
 
     def retrieval_query(self) -> str:
-        """Function names used by the formulas, then the sheet description: what policy
-        retrieval searches for."""
-        names: dict[str, None] = {}
-        for formula in {cell.formula for cell in self.formula_cells}:
-            for match in _FUNCTION_NAME.finditer(_STRING_LITERAL.sub('""', formula or "")):
-                names.setdefault(match.group(1).upper())
-                if len(names) >= _MAX_QUERY_FUNCTIONS:
-                    break
-        words = [*sorted(names)[:_MAX_QUERY_FUNCTIONS]]
+        """Function names used by the formulas (the first 40 alphabetically), then the
+        sheet description: what policy retrieval searches for."""
+        # Only formulas that call something, in one scan (copies differ in their text, so
+        # there can be tens of thousands); string literals are blanked in each formula
+        # first. A name cannot run from one formula into the next: each starts with '='.
+        formulas = {f for cell in self.formula_cells if (f := cell.formula) and "(" in f}
+        text = "\n".join(_STRING_LITERAL.sub('""', f) if '"' in f else f for f in formulas)
+        names = sorted({name.upper() for name in set(_FUNCTION_NAME.findall(text))})
+        words = names[:_MAX_QUERY_FUNCTIONS]
         words += [
             value
             for value in (
@@ -313,21 +317,24 @@ def _entry_cell(entry: CellEntry) -> CellInput:
 def _grid_cells(
     range_text: str | None, formulas: list[list[Any]], values: list[list[Any]]
 ) -> Iterator[CellInput]:
+    """Row by row; runs for every cell sent, so column letters are spelled once a column."""
     origin = _range_corners(range_text)
-    top_left = origin[0] if origin else None
+    top, left = origin[0] if origin else (0, 0)
+    letters: list[str] = []
     for row in range(max(len(formulas), len(values))):
         formula_row = formulas[row] if row < len(formulas) else []
         value_row = values[row] if row < len(values) else []
-        for column in range(max(len(formula_row), len(value_row))):
-            formula = formula_row[column] if column < len(formula_row) else None
-            value = value_row[column] if column < len(value_row) else None
-            if not _is_formula(formula) and value in ("", None):
-                continue
-            address = format_address(top_left[0] + row, top_left[1] + column) if top_left else None
-            if _is_formula(formula):
+        width = max(len(formula_row), len(value_row))
+        if origin is not None and len(letters) < width:
+            letters.extend(column_letters(left + c) for c in range(len(letters), width))
+        row_text = str(top + row)
+        for column, (formula, value) in enumerate(zip_longest(formula_row, value_row)):
+            if formula and _is_formula(formula):  # most cells are "" or a value: no call
+                address = letters[column] + row_text if origin is not None else None
                 yield CellInput(address, formula, value)
-            elif address is not None:  # a value is only useful to the rules at a known place
-                yield CellInput(address, None, value)
+            elif origin is not None and value not in ("", None):
+                # a value is only useful to the rules at a known place
+                yield CellInput(letters[column] + row_text, None, value)
 
 
 def _listed_cells(formulas: list[str], range_text: str | None) -> Iterator[CellInput]:

@@ -24,12 +24,13 @@ from typing import TypeVar
 from uuid import UUID
 
 import anyio.to_thread
+import msgspec
 
 from sheetbrain.audit.answer import (
     Assessment,
     AuditAnswer,
-    ai_status,
     assess,
+    audit_answer,
     now,
     shape_ids,
 )
@@ -71,7 +72,7 @@ async def run_audit(
         begun = await store.begin_audit(
             gateway,
             identity,
-            retrieval_query=request.retrieval_query(),
+            retrieval_query=await _off_loop(request, request.retrieval_query),
             chunk_limit=CHUNK_LIMIT,
             policy_limit=POLICY_LIMIT,
             policy_chars=POLICY_CHARACTERS,
@@ -107,18 +108,8 @@ async def run_audit(
         await _release(gateway, begun.reservation_id)
         raise
 
-    answer = AuditAnswer(
-        results=assessment.results,
-        findings=assessment.findings,
-        summary=assessment.summary,
-        ai=ai_status(review),
-        quota=quota_out(begun.plan.id, begun.quota, finished.used),
-        audits=assessment.audits,
-        count=assessment.summary.formulas,
-        compliant=assessment.summary.compliant,
-        timestamp=now(),
-        duration=duration_ms,
-    )
+    quota = quota_out(begun.plan.id, begun.quota, finished.used)
+    answer = audit_answer(assessment, review, quota, duration_ms, now())
     return AuditResult(answer, rate_limit_headers(begun.rate_limit))
 
 
@@ -194,6 +185,6 @@ def _log_entry(
         ai_status=review.status,
         degraded=review.status in _DEGRADED_STATUSES,
         unique_shapes=assessment.summary.uniqueShapes,
-        findings_by_severity=counts.model_dump(),
+        findings_by_severity=msgspec.structs.asdict(counts),
         findings_by_rule=Counter(finding.ruleId for finding in assessment.findings),
     )

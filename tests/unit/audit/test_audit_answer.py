@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import msgspec
 import pytest
 
 from sheetbrain.audit.answer import assess, risk_level, shape_ids
@@ -110,7 +111,7 @@ def test_findings_of_a_copied_formula_reach_every_cell_of_its_shape() -> None:
         ("unguarded-division", "engine", ["B1", "B2"]),
         ("ai-policy", "ai", ["B1", "B2"]),
     ]
-    assert assessment.summary.issuesBySeverity.model_dump() == {
+    assert msgspec.structs.asdict(assessment.summary.issuesBySeverity) == {
         "error": 2,
         "warning": 2,
         "info": 0,
@@ -124,7 +125,7 @@ def test_a_cell_without_findings_is_compliant_low_risk_without_a_suggestion() ->
     assessment = assess(request, report, shape_ids(report), NO_REVIEW, {})
 
     [result] = assessment.results
-    assert result.model_dump() == {
+    assert msgspec.to_builtins(result) == {
         "cell": "A1",
         "formula": "=1+1",
         "compliant": True,
