@@ -363,16 +363,19 @@ def drifted_input_reference(context: SheetContext) -> Iterator[Issue]:
     if context.regions.known is None:
         return  # no values: nothing says which cells are blank
     groups: dict[tuple[bool, int, str], list[SheetCell]] = {}
+    skeletons: dict[str, str] = {}
     for cell in context.cells.values():
         if cell.shape is None or "!" in cell.shape:
             continue  # other sheets' references are not in `areas`, so slots would not align
-        skeleton = _R1C1.sub("@", cell.shape)
+        skeleton = skeletons.get(cell.shape)
+        if skeleton is None:
+            skeleton = skeletons[cell.shape] = _R1C1.sub("@", cell.shape)
         groups.setdefault((True, cell.column, skeleton), []).append(cell)
         groups.setdefault((False, cell.row, skeleton), []).append(cell)
     reported: set[int] = set()
     for cells in groups.values():
-        if len(cells) <= _MIN_ANCHORED:
-            continue
+        if len(cells) <= _MIN_ANCHORED or all(c.shape == cells[0].shape for c in cells):
+            continue  # copies of one shape read their inputs alike: none drifted
         for issue in _drifted(context, cells):
             if not reported & set(issue.cell_indices):
                 reported.update(issue.cell_indices)
