@@ -33,6 +33,7 @@ from sheetbrain.api.requests import AppRequest
 from sheetbrain.api.stats import StatsController
 from sheetbrain.api.webhooks import ClerkWebhookController
 from sheetbrain.auth import build_authenticator
+from sheetbrain.auth.clerk import clerk_keys
 from sheetbrain.log import configure_logging
 from sheetbrain.settings import Settings
 from sheetbrain.store.connect import open_gateway
@@ -78,7 +79,12 @@ def create_app(
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
-        state=State({"settings": settings, "authenticator": build_authenticator(settings)}),
+        state=State(
+            {
+                "settings": settings,
+                "authenticator": build_authenticator(settings, clerk_keys(settings)),
+            }
+        ),
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "gateway": Provide(provide_gateway, sync_to_thread=False),
