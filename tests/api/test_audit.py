@@ -380,6 +380,7 @@ async def test_an_ai_suggestion_is_moved_to_each_copy_and_dropped_when_invalid(
     ]
 
 
+@pytest.mark.slow
 async def test_ten_thousand_copies_of_one_formula_send_one_shape_to_the_reviewer(
     api: AuditApi,
 ) -> None:
@@ -577,6 +578,7 @@ async def test_a_full_rate_limit_window_is_a_429_with_retry_after(
     assert api.transport.calls == ["begin_audit", "finish_audit", "begin_audit"]
 
 
+@pytest.mark.slow
 async def test_an_unreachable_database_is_a_503_never_an_unlimited_pass(
     local_settings: Settings,
 ) -> None:
@@ -699,6 +701,7 @@ async def test_an_audit_refused_for_its_quota_never_builds_its_cells(
     assert built == []
 
 
+@pytest.mark.slow
 async def test_health_answers_while_a_large_sheet_is_audited(
     local_settings: Settings, database_url: str
 ) -> None:

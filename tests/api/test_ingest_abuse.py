@@ -135,6 +135,7 @@ async def ingest_text(client: AsyncTestClient[Litestar], who: dict[str, str], te
 # ---------------------------------------------------------------- documents that cost a lot
 
 
+@pytest.mark.slow
 async def test_a_pdf_that_takes_too_long_to_read_is_422_and_logged(
     client: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]]
 ) -> None:
@@ -146,6 +147,7 @@ async def test_a_pdf_that_takes_too_long_to_read_is_422_and_logged(
     assert failures_logged(reader, who) == [response.json()["detail"]]
 
 
+@pytest.mark.slow
 async def test_health_answers_while_a_slow_pdf_is_being_read(live_url: str) -> None:
     body, headers = multipart(slow_pdf(), "slow.pdf")
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as http:
