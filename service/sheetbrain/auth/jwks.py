@@ -16,7 +16,9 @@ whose max-age has not passed) keeps working; any other key is `JwksUnavailable` 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
+import ssl
 import time
 from collections.abc import Callable
 
@@ -57,7 +59,7 @@ class JwksCache:
         self.url = url
         self._min_refresh_seconds = min_refresh_seconds
         self._clock = clock
-        self._http = httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS)
+        self._http = httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, verify=_tls_context())
         self._by_kid: dict[str, RSAPublicKey] = {}
         self._fresh_until = float("-inf")
         self._attempted_at: float | None = None
@@ -127,6 +129,13 @@ class JwksCache:
         }
         self._failure = None
         self._fresh_until = self._attempted_at + max_age(response.headers.get("cache-control"))
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of milliseconds: every app builds a cache per
+    # provider, so they share one context (what httpx builds for each client otherwise).
+    return httpx.create_ssl_context()
 
 
 def max_age(cache_control: str | None) -> float:
