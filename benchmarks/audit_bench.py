@@ -36,6 +36,7 @@ import psycopg
 from litestar.testing import TestClient
 
 from sheetbrain.app import create_app
+from sheetbrain.clients import replacing
 from sheetbrain.review import TOOL_NAME, build_reviewer
 from sheetbrain.settings import REPO_ROOT, Settings
 from sheetbrain.store.migrate import apply_migrations
@@ -138,10 +139,10 @@ def main() -> int:
             _env_file=None,  # type: ignore[call-arg]
         )
         claude = MockedClaude()
-        app = create_app(settings, conninfo=url)
-        app.state.reviewer = build_reviewer(
+        reviewer = build_reviewer(
             settings, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(claude.handle))
         )
+        app = create_app(settings, conninfo=url, clients=replacing(reviewer=reviewer))
         org = "org_bench"
         with TestClient(app=app, base_url="http://127.0.0.1") as client:  # local mode: loopback
             audit_call(client, copied_formulas(SMALL), org)()  # provisions the org

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
@@ -21,8 +21,11 @@ from sheetbrain.api.billing import BillingController
 from sheetbrain.api.deps import (
     provide_document_reader,
     provide_gateway,
+    provide_google_id_tokens,
     provide_identity,
+    provide_reviewer,
     provide_settings,
+    provide_stripe_gateway,
 )
 from sheetbrain.api.health import HealthController
 from sheetbrain.api.ingest import IngestController
@@ -33,10 +36,9 @@ from sheetbrain.api.problems import EXCEPTION_HANDLERS
 from sheetbrain.api.requests import AppRequest
 from sheetbrain.api.stats import StatsController
 from sheetbrain.api.webhooks import ClerkWebhookController
-from sheetbrain.auth import build_authenticator
+from sheetbrain.clients import Clients, open_clients
 from sheetbrain.log import configure_logging
 from sheetbrain.settings import Settings
-from sheetbrain.store.connect import open_gateway
 from sheetbrain.store.gateway import Gateway
 
 ROUTE_HANDLERS: list[type] = [
@@ -58,34 +60,36 @@ def create_app(
     *,
     conninfo: str | None = None,
     gateway: Gateway | None = None,
+    clients: Callable[[Clients], Clients] | None = None,
 ) -> Litestar:
-    """Build the API. Pass `gateway` to share one already open (tests); otherwise the app
-    opens its own from `conninfo` (psycopg) or the settings (supabase-py) and closes it."""
+    """Build the API. Its clients (database gateway, identity verifiers and their key
+    caches, Claude, Stripe, the document reader: see clients.py) are built in its lifespan
+    and closed at shutdown. Pass `gateway` to share one already open (tests; its owner
+    closes it); otherwise the app opens its own from `conninfo` (psycopg) or the settings
+    (supabase-py). `clients` is handed the clients the app built and returns those its
+    handlers get: how tests swap one (`clients.replacing(reviewer=double)`)."""
     settings = settings or Settings()
     configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if gateway is not None:
-            app.state.gateway = gateway
+        async with open_clients(settings, conninfo=conninfo, gateway=gateway) as built:
+            app.state.clients = built if clients is None else clients(built)
             yield
-            return
-        app.state.gateway = await open_gateway(settings, conninfo)
-        try:
-            yield
-        finally:
-            await app.state.gateway.close()
 
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
         on_startup=[_tune_garbage_collector],
         on_shutdown=[gc.unfreeze],
-        state=State({"settings": settings, "authenticator": build_authenticator(settings)}),
+        state=State({"settings": settings}),
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "gateway": Provide(provide_gateway, sync_to_thread=False),
             "identity": Provide(provide_identity),
+            "reviewer": Provide(provide_reviewer, sync_to_thread=False),
+            "stripe_gateway": Provide(provide_stripe_gateway, sync_to_thread=False),
+            "google": Provide(provide_google_id_tokens, sync_to_thread=False),
             "document_reader": Provide(provide_document_reader, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,

@@ -31,7 +31,7 @@ from support.ids import unique_id
 from support.live_server import running_server
 from support.production import addon_production_settings
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 ADDON_TESTS = sorted((REPO_ROOT / "addon" / "test").glob("*.test.js"))
 SUPABASE_URL = "http://addon-project.supabase.test"

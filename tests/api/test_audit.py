@@ -11,7 +11,7 @@ import functools
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from sheetbrain.app import create_app
 from sheetbrain.audit import AuditInput, AuditRequest
 from sheetbrain.audit import request as audit_request
 from sheetbrain.audit import service as audit_service
+from sheetbrain.clients import Clients, replacing
 from sheetbrain.formulas import AuditReport
 from sheetbrain.review import AiFinding, PolicyForReview, ReviewOutcome, ShapeForReview
 from sheetbrain.settings import Settings
@@ -113,16 +114,22 @@ class AuditApi:
         return await self.client.post("/api/audit", json=body, headers={**identity, **headers})
 
 
-async def _api(settings: Settings, database_url: str) -> AsyncIterator[AuditApi]:
+async def _api(
+    settings: Settings, database_url: str, counting: type[CountingTransport] = CountingTransport
+) -> AsyncIterator[AuditApi]:
     # The test client runs the app on its own event loop, so the app opens its own pool
-    # there (a pool opened on the test's loop would wait on the wrong loop).
-    app = create_app(settings, conninfo=database_url)
+    # there (a pool opened on the test's loop would wait on the wrong loop); its calls
+    # are counted by wrapping that pool's transport.
     reviewer = ReviewerDouble(one_info_per_shape)
-    app.state.reviewer = reviewer
+    transports: list[CountingTransport] = []
+
+    def counted_with_double(built: Clients) -> Clients:
+        transports.append(counting(built.gateway.transport))
+        return replace(built, gateway=Gateway(transports[0]), reviewer=reviewer)
+
+    app = create_app(settings, conninfo=database_url, clients=counted_with_double)
     async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
-        transport = CountingTransport(app.state.gateway.transport)
-        app.state.gateway = Gateway(transport)
-        yield AuditApi(client, reviewer, transport, unique_id("user"), unique_id("org"))
+        yield AuditApi(client, reviewer, transports[0], unique_id("user"), unique_id("org"))
 
 
 @pytest.fixture
@@ -379,6 +386,7 @@ async def test_an_ai_suggestion_is_moved_to_each_copy_and_dropped_when_invalid(
     ]
 
 
+@pytest.mark.slow
 async def test_ten_thousand_copies_of_one_formula_send_one_shape_to_the_reviewer(
     api: AuditApi,
 ) -> None:
@@ -576,6 +584,7 @@ async def test_a_full_rate_limit_window_is_a_429_with_retry_after(
     assert api.transport.calls == ["begin_audit", "finish_audit", "begin_audit"]
 
 
+@pytest.mark.slow
 async def test_an_unreachable_database_is_a_503_never_an_unlimited_pass(
     local_settings: Settings,
 ) -> None:
@@ -590,10 +599,12 @@ async def test_an_unreachable_database_is_a_503_never_an_unlimited_pass(
     gateway = Gateway(PostgresTransport(pool))
     headers = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
 
-    async with AsyncTestClient(
-        app=create_app(local_settings, gateway=gateway), base_url=LOOPBACK
-    ) as client:
-        client.app.state.reviewer = ReviewerDouble(one_info_per_shape)
+    app = create_app(
+        local_settings,
+        gateway=gateway,
+        clients=replacing(reviewer=ReviewerDouble(one_info_per_shape)),
+    )
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
         response = await client.post("/api/audit", json=SEED_GUIDE_BODY, headers=headers)
     await gateway.close()
 
@@ -696,6 +707,7 @@ async def test_an_audit_refused_for_its_quota_never_builds_its_cells(
     assert built == []
 
 
+@pytest.mark.slow
 async def test_health_answers_while_a_large_sheet_is_audited(
     local_settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -788,24 +800,29 @@ async def test_a_small_sheet_is_audited_on_the_event_loop_without_thread_hand_of
 
 
 class FinishFailsOnce(CountingTransport):
-    """The database goes away for finish_audit, once, after the engine ran."""
+    """Once armed, the database goes away for the next finish_audit, after the engine ran."""
+
+    armed = False
 
     async def call(self, function: str, args: Mapping[str, Any]) -> Any:
-        if function == "finish_audit" and "finish_audit" not in self.calls:
+        if function == "finish_audit" and self.armed:
+            self.armed = False
             self.calls.append(function)
             raise Unavailable("server closed the connection unexpectedly")
         return await super().call(function, args)
 
 
 async def test_a_failed_finish_gives_the_reserved_audit_back_at_once(
-    api: AuditApi, database_url: str
+    local_settings: Settings, database_url: str
 ) -> None:
-    await api.post(SEED_GUIDE_BODY)
-    set_audits_used(database_url, api.org_id, 9)  # one audit left this month
-    api.client.app.state.gateway = Gateway(FinishFailsOnce(api.transport.inner))
+    async for api in _api(local_settings, database_url, counting=FinishFailsOnce):
+        await api.post(SEED_GUIDE_BODY)
+        set_audits_used(database_url, api.org_id, 9)  # one audit left this month
+        assert isinstance(api.transport, FinishFailsOnce)
+        api.transport.armed = True
 
-    failed = await api.post(SEED_GUIDE_BODY)
-    retried = await api.post(SEED_GUIDE_BODY)
+        failed = await api.post(SEED_GUIDE_BODY)
+        retried = await api.post(SEED_GUIDE_BODY)
 
-    assert (failed.status_code, retried.status_code) == (503, 200)
-    assert retried.json()["quota"]["used"] == 10
+        assert (failed.status_code, retried.status_code) == (503, 200)
+        assert retried.json()["quota"]["used"] == 10

@@ -74,6 +74,7 @@ async def test_ready_lists_a_migration_the_database_lacks(
     assert response.json()["migrations"]["pending"] == ["29990101000000"]
 
 
+@pytest.mark.slow
 async def test_ready_turns_red_with_retry_after_when_the_database_is_unreachable(
     local_settings: Settings,
 ) -> None:

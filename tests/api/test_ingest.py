@@ -327,59 +327,60 @@ async def test_a_long_document_is_stored_in_several_chunks(
     assert ingestion_logs(db, who)[0][1] == 6
 
 
-async def test_an_image_only_pdf_is_422_no_text_and_logged(
-    client: AsyncTestClient[Litestar], db: psycopg.Connection[Any]
+@pytest.mark.parametrize(
+    ("document", "filename", "status", "code", "error"),
+    [
+        pytest.param(
+            image_only_pdf(),
+            "scan.pdf",
+            422,
+            "no-text-found",
+            "No text found in the PDF; scanned (image-only) PDFs need OCR first.",
+            id="an_image_only_pdf",
+        ),
+        pytest.param(
+            encrypted_pdf("Secret rule"),
+            "policy.pdf",
+            422,
+            "encrypted-document",
+            "The PDF is password-protected; upload an unprotected copy.",
+            id="an_encrypted_pdf",
+        ),
+        pytest.param(
+            b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog",
+            "policy.pdf",
+            422,
+            "corrupt-document",
+            "The PDF is damaged and cannot be read.",
+            id="a_corrupt_pdf",
+        ),
+        pytest.param(
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
+            "scan.png",
+            415,
+            "unsupported-document-type",
+            ".png files are not supported; upload .txt, .md, .pdf and .docx.",
+            id="an_image",
+        ),
+    ],
+)
+async def test_an_unreadable_upload_is_refused_logged_and_adds_no_policy(
+    client: AsyncTestClient[Litestar],
+    db: psycopg.Connection[Any],
+    document: bytes,
+    filename: str,
+    status: int,
+    code: str,
+    error: str,
 ) -> None:
     who = caller()
-    pdf = image_only_pdf()
 
-    response = await upload(client, who, pdf, "scan.pdf")
+    response = await upload(client, who, document, filename)
 
-    assert_problem(response, 422, "no-text-found")
-    assert response.json()["error"] == (
-        "No text found in the PDF; scanned (image-only) PDFs need OCR first."
-    )
-    assert ingestion_logs(db, who) == [(len(pdf), 0, False, response.json()["error"], False)]
+    assert_problem(response, status, code)
+    assert response.json()["error"] == error
+    assert ingestion_logs(db, who) == [(len(document), 0, False, error, False)]
     assert policy_count(db, who) == DEFAULT_POLICY_COUNT
-
-
-async def test_an_encrypted_pdf_is_422_and_logged(
-    client: AsyncTestClient[Litestar], db: psycopg.Connection[Any]
-) -> None:
-    who = caller()
-    pdf = encrypted_pdf("Secret rule")
-
-    response = await upload(client, who, pdf)
-
-    assert_problem(response, 422, "encrypted-document")
-    assert ingestion_logs(db, who) == [(len(pdf), 0, False, response.json()["error"], False)]
-
-
-async def test_a_corrupt_pdf_is_422_and_logged(
-    client: AsyncTestClient[Litestar], db: psycopg.Connection[Any]
-) -> None:
-    who = caller()
-    data = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog"
-
-    response = await upload(client, who, data)
-
-    assert_problem(response, 422, "corrupt-document")
-    assert ingestion_logs(db, who) == [(len(data), 0, False, response.json()["error"], False)]
-
-
-async def test_an_image_upload_is_415_and_logged(
-    client: AsyncTestClient[Litestar], db: psycopg.Connection[Any]
-) -> None:
-    who = caller()
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-
-    response = await upload(client, who, png, "scan.png")
-
-    assert_problem(response, 415, "unsupported-document-type")
-    assert response.json()["error"] == (
-        ".png files are not supported; upload .txt, .md, .pdf and .docx."
-    )
-    assert ingestion_logs(db, who) == [(len(png), 0, False, response.json()["error"], False)]
 
 
 async def test_a_file_over_the_upload_limit_is_413_and_logged(

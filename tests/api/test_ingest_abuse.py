@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from sheetbrain.app import create_app
+from sheetbrain.clients import replacing
 from sheetbrain.policies.worker import DocumentReader
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
@@ -47,6 +49,16 @@ async def client(
     async with AsyncTestClient(
         app=create_app(settings, gateway=gateway), base_url=LOOPBACK
     ) as test_client:
+        yield test_client
+
+
+@asynccontextmanager
+async def client_reading_with(
+    reader: DocumentReader, settings: Settings, gateway: Gateway
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """Local mode with `reader` in place of the document reader the app builds."""
+    app = create_app(settings, gateway=gateway, clients=replacing(document_reader=reader))
+    async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client
 
 
@@ -123,6 +135,7 @@ async def ingest_text(client: AsyncTestClient[Litestar], who: dict[str, str], te
 # ---------------------------------------------------------------- documents that cost a lot
 
 
+@pytest.mark.slow
 async def test_a_pdf_that_takes_too_long_to_read_is_422_and_logged(
     client: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]]
 ) -> None:
@@ -134,6 +147,7 @@ async def test_a_pdf_that_takes_too_long_to_read_is_422_and_logged(
     assert failures_logged(reader, who) == [response.json()["detail"]]
 
 
+@pytest.mark.slow
 async def test_health_answers_while_a_slow_pdf_is_being_read(live_url: str) -> None:
     body, headers = multipart(slow_pdf(), "slow.pdf")
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as http:
@@ -174,23 +188,25 @@ async def test_text_over_two_million_characters_is_422(
 
 
 async def test_a_reader_process_killed_by_the_system_is_422_not_500(
-    client: AsyncTestClient[Litestar],
+    local_settings: Settings, gateway: Gateway
 ) -> None:
-    client.app.state.document_reader = DocumentReader(TIMEOUT_SECONDS, extract=killed_by_the_system)
+    reader = DocumentReader(TIMEOUT_SECONDS, extract=killed_by_the_system)
 
-    response = await upload(client, caller(), pdf_with_text("Rules."), "rules.pdf")
+    async with client_reading_with(reader, local_settings, gateway) as client:
+        response = await upload(client, caller(), pdf_with_text("Rules."), "rules.pdf")
 
     assert refusal(response) == (422, "extraction-failed")
 
 
 async def test_a_reader_over_its_memory_ceiling_is_422_not_500(
-    client: AsyncTestClient[Litestar],
+    local_settings: Settings, gateway: Gateway
 ) -> None:
-    client.app.state.document_reader = DocumentReader(
+    reader = DocumentReader(
         TIMEOUT_SECONDS, memory_limit_bytes=128 * 1024 * 1024, extract=allocating
     )
 
-    response = await upload(client, caller(), pdf_with_text("Rules."), "rules.pdf")
+    async with client_reading_with(reader, local_settings, gateway) as client:
+        response = await upload(client, caller(), pdf_with_text("Rules."), "rules.pdf")
 
     assert refusal(response) == (422, "extraction-failed")
 

@@ -13,7 +13,7 @@ from sheetbrain.settings import REPO_ROOT, Settings
 from sheetbrain.store.connect import migrate_database, prepare_database
 from sheetbrain.store.migrate import apply_migrations, discover_migrations, pending_versions
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 SUPABASE_DIR = REPO_ROOT / "supabase"
 

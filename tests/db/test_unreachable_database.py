@@ -14,6 +14,7 @@ from sheetbrain.store.postgrest import SupabaseTransport
 CLOSED_PORT_URL = "postgresql://postgres@127.0.0.1:9/postgres?connect_timeout=1"
 
 
+@pytest.mark.slow
 async def test_the_psycopg_transport_reports_a_closed_port_as_unavailable() -> None:
     pool = AsyncConnectionPool(CLOSED_PORT_URL, min_size=0, max_size=1, timeout=1, open=False)
     await pool.open(wait=False)

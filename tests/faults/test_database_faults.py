@@ -18,7 +18,7 @@ from sheetbrain.settings import Settings
 from support.clients import LOOPBACK
 from support.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 APPLICATION_NAME = "sheetbrain_fault_test"
 

@@ -25,7 +25,7 @@ from sheetbrain.settings import REPO_ROOT, Settings
 from support.ids import unique_id
 from support.live_server import running_server
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.fuzz]
 
 EXAMPLES_PER_OPERATION = 25
 FUZZ_SETTINGS = settings(

@@ -29,6 +29,7 @@ LAYERS = {
     "billing": 4,
     "stats": 4,
     "health": 4,
+    "clients": 5,
     "api": 5,
     "app": 6,
     "cli": 7,

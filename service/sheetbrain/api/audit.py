@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 from litestar import Controller, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, SkipValidation
 from litestar.response import Response
 
 from sheetbrain.api.raw_body import RawJsonBody
 from sheetbrain.audit import AuditAnswer, AuditLimits, AuditRequestBody, read_request, run_audit
 from sheetbrain.identity import Identity
-from sheetbrain.review import Reviewer, build_reviewer
+from sheetbrain.review import Reviewer
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 
 
-def provide_reviewer(state: State, settings: NamedDependency[Settings]) -> Reviewer:
-    """One reviewer per app (it holds the HTTP client); tests may set `app.state.reviewer`."""
-    reviewer: Reviewer | None = state.get("reviewer")
-    if reviewer is None:
-        reviewer = state.reviewer = build_reviewer(settings)
-    return reviewer
-
-
 class AuditController(Controller):
     tags = ["audit"]  # noqa: RUF012 - Litestar reads it as a class attribute
-    dependencies = {"reviewer": Provide(provide_reviewer, sync_to_thread=False)}  # noqa: RUF012
 
     @post(
         "/api/audit",

@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
@@ -145,14 +144,6 @@ def provide_access_tokens(settings: NamedDependency[Settings]) -> AccessTokens:
     return AccessTokens.from_settings(settings)
 
 
-def provide_google_id_tokens(state: State, settings: NamedDependency[Settings]) -> GoogleIdTokens:
-    """One verifier per app, so Google's keys are fetched once and cached."""
-    google: GoogleIdTokens | None = state.get("google_id_tokens")
-    if google is None:
-        google = state.google_id_tokens = GoogleIdTokens.from_settings(settings)
-    return google
-
-
 def local_mode_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Outside local mode the debug login does not exist (checked before the body is read)."""
     settings: Settings = connection.app.state.settings
@@ -172,7 +163,6 @@ class AuthController(Controller):
         status_code=200,
         operation_id="authToken",
         summary="Exchange a Google ID token (or a refresh token) for SheetBrain tokens",
-        dependencies={"google": Provide(provide_google_id_tokens, sync_to_thread=False)},
     )
     async def token(
         self,

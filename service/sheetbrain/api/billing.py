@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, MediaType, Request, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 from pydantic import BaseModel, Field
 
@@ -32,21 +31,8 @@ _RETURN_MESSAGES = {
 }
 
 
-def provide_stripe_gateway(
-    state: State, settings: NamedDependency[Settings]
-) -> StripeGateway | None:
-    """One Stripe client per app (it holds an HTTP connection pool); None without a key."""
-    if "stripe_gateway" not in state:
-        state.stripe_gateway = StripeGateway.from_settings(settings)
-    stripe_gateway: StripeGateway | None = state.stripe_gateway
-    return stripe_gateway
-
-
 class BillingController(Controller):
     tags = ["billing"]  # noqa: RUF012 - Litestar reads it as a class attribute
-    dependencies = {  # noqa: RUF012
-        "stripe_gateway": Provide(provide_stripe_gateway, sync_to_thread=False)
-    }
 
     @get(
         ["/api/billing", "/api/billing/status"],

@@ -2,9 +2,9 @@
 
 An Apps Script add-on gets an OpenID Connect ID token for its user from
 `ScriptApp.getIdentityToken()` (manifest scopes `openid` and `email`). We verify it
-offline: RS256 only, signed by a key from Google's JWKS (fetched with httpx, kept for
-the `max-age` Google sends, fetched again when a token names an unknown key id, at most
-once per `min_refresh_seconds`), `aud` one of our OAuth client ids (and, when `aud`
+offline: RS256 only, signed by a key from Google's JWKS (a `JwksCache`, auth/jwks.py:
+kept for the `max-age` Google sends, fetched again when a token names an unknown key id,
+at most once per interval), `aud` one of our OAuth client ids (and, when `aud`
 lists several audiences, `azp` one of ours too, as OpenID Connect Core 3.1.3.7 asks:
 otherwise a token Google issued to another application that merely includes us would
 do), `iss` Google's, not expired, and the email verified by Google. The verified email
@@ -13,18 +13,15 @@ then names the user synced from Clerk; nobody else gets a token.
 
 from __future__ import annotations
 
-import asyncio
-import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from sheetbrain.auth.authenticator import unauthorized
+from sheetbrain.auth.jwks import JwksCache
 from sheetbrain.auth.tokens import (
     AccessTokens,
     SignInLimits,
@@ -33,8 +30,7 @@ from sheetbrain.auth.tokens import (
     identity_of,
     start_session,
 )
-from sheetbrain.errors import Forbidden, NotConfigured, ServiceUnavailable
-from sheetbrain.log import get_logger
+from sheetbrain.errors import Forbidden, NotConfigured
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway
@@ -42,75 +38,6 @@ from sheetbrain.store.gateway import Gateway
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 30
-FETCH_TIMEOUT_SECONDS = 5.0
-DEFAULT_MAX_AGE_SECONDS = 3600.0
-MIN_REFRESH_SECONDS = 30.0
-
-_MAX_AGE = re.compile(r"max-age=(\d+)")
-_log = get_logger("sheetbrain.auth")
-
-
-class GoogleKeys:
-    """Google's signing keys by key id, cached for as long as Google allows."""
-
-    def __init__(
-        self,
-        jwks_url: str,
-        *,
-        min_refresh_seconds: float = MIN_REFRESH_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.jwks_url = jwks_url
-        self._min_refresh_seconds = min_refresh_seconds
-        self._clock = clock
-        self._by_kid: dict[str, RSAPublicKey] = {}
-        self._fetched_at: float | None = None
-        self._fresh_until = 0.0
-        self._lock = asyncio.Lock()
-
-    async def key_for(self, kid: str) -> RSAPublicKey:
-        if kid not in self._by_kid or self._clock() >= self._fresh_until:
-            async with self._lock:
-                if self._needs_fetch(kid):
-                    await self._fetch()
-        key = self._by_kid.get(kid)
-        if key is None:
-            raise unauthorized("The Google ID token was signed with an unknown key.")
-        return key
-
-    def _needs_fetch(self, kid: str) -> bool:
-        now = self._clock()
-        if self._fetched_at is None or now >= self._fresh_until:
-            return True
-        # An unknown key id may mean Google rotated keys; do not let made-up ids
-        # turn every request into a fetch.
-        return kid not in self._by_kid and now - self._fetched_at >= self._min_refresh_seconds
-
-    async def _fetch(self) -> None:
-        try:
-            async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS) as http:
-                response = await http.get(self.jwks_url)
-            response.raise_for_status()
-            key_set = jwt.PyJWKSet.from_dict(response.json())
-        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
-            _log.warning("google_jwks_unavailable", error_type=type(exc).__name__)
-            raise ServiceUnavailable(
-                "Google's signing keys could not be fetched; try again shortly.",
-                headers={"Retry-After": "5"},
-            ) from exc
-        now = self._clock()
-        self._by_kid = {
-            key.key_id: key.key
-            for key in key_set.keys
-            if key.key_id is not None and isinstance(key.key, RSAPublicKey)
-        }
-        self._fetched_at = now
-        self._fresh_until = now + _max_age(response.headers.get("cache-control", ""))
-
-
-def _max_age(cache_control: str) -> float:
-    match = _MAX_AGE.search(cache_control)
-    return float(match.group(1)) if match else DEFAULT_MAX_AGE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -124,13 +51,13 @@ class GoogleAccount:
 class GoogleIdTokens:
     """Verifies Google ID tokens issued to one of our OAuth clients."""
 
-    def __init__(self, keys: GoogleKeys, client_ids: list[str]) -> None:
+    def __init__(self, keys: JwksCache, client_ids: list[str]) -> None:
         self.keys = keys
         self.client_ids = list(client_ids)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GoogleIdTokens:
-        return cls(GoogleKeys(settings.google_jwks_url), settings.google_client_ids)
+        return cls(JwksCache(settings.google_jwks_url), settings.google_client_ids)
 
     async def verify(self, id_token: str) -> GoogleAccount:
         try:
@@ -143,10 +70,10 @@ class GoogleIdTokens:
             )
         if header.get("alg") != ALGORITHM:
             raise unauthorized("The Google ID token must be signed with RS256.")
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise unauthorized("The Google ID token names no signing key.")
-        claims = self._decode(id_token, await self.keys.key_for(kid))
+        key = await self.keys.verified_key(
+            header.get("kid"), provider="Google", credential="The Google ID token"
+        )
+        claims = self._decode(id_token, key)
         audience = claims["aud"]
         several = isinstance(audience, list) and len(audience) > 1
         if several and claims.get("azp") not in self.client_ids:

@@ -20,7 +20,6 @@ from sheetbrain.review.answer import MalformedAnswer, read_answer
 from sheetbrain.review.model import (
     AiFinding,
     PolicyForReview,
-    Reviewer,
     ReviewOutcome,
     ReviewStatus,
     ShapeForReview,
@@ -44,8 +43,11 @@ NO_API_KEY = "ANTHROPIC_API_KEY is not set"
 _log = get_logger(__name__)
 
 
-def build_reviewer(settings: Settings, http_client: httpx2.AsyncClient | None = None) -> Reviewer:
-    """A Claude reviewer, or one that says the review is disabled when no key is configured."""
+def build_reviewer(
+    settings: Settings, http_client: httpx2.AsyncClient | None = None
+) -> ClaudeReviewer | DisabledReviewer:
+    """A Claude reviewer, or one that says the review is disabled when no key is configured.
+    Close it when done: it holds the Anthropic client's connection pool."""
     api_key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else ""
     if not api_key.strip():
         return DisabledReviewer()
@@ -80,6 +82,9 @@ class DisabledReviewer:
             cache_write_tokens=0,
             reason=NO_API_KEY,
         )
+
+    async def close(self) -> None:
+        """Nothing to close: it holds no client."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +130,15 @@ class ClaudeReviewer:
         deadline_seconds: float,
         max_concurrency: int,
     ) -> None:
-        self._client = client
+        self.client = client
         self._model = model
         self._deadline_seconds = deadline_seconds
         # One limit for every review this reviewer (one per service process) runs: a
         # semaphore per review let N concurrent audits have N x max_concurrency calls.
         self._in_flight = asyncio.Semaphore(max_concurrency)
+
+    async def close(self) -> None:
+        await self.client.close()
 
     async def review(
         self,
@@ -222,7 +230,7 @@ class ClaudeReviewer:
     async def _call(self, request: ReviewRequest, shape_count: int) -> Message | _Batch:
         """The answer to one request, or the failed batch after the SDK's own retries."""
         try:
-            message: Message = await self._client.messages.create(**request.payload)
+            message: Message = await self.client.messages.create(**request.payload)
             return message
         except anthropic.APIStatusError as error:
             failure = _describe_status(error.status_code)

@@ -1,18 +1,14 @@
-"""SheetBrain access tokens and Google's key cache, without a database."""
+"""SheetBrain access tokens, without a database."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import jwt
 import pytest
-import respx
 from pydantic import ValidationError
 
-from sheetbrain.auth.google import GoogleKeys
 from sheetbrain.auth.tokens import (
     AccessTokens,
     SheetBrainTokenVerifier,
@@ -25,7 +21,7 @@ from sheetbrain.errors import ServiceUnavailable, Unauthorized
 from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from support.clerk_tokens import hs256_token, tampered, unsigned_token
-from support.google_id_tokens import JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.google_id_tokens import TOKEN_SECRET, GoogleAccounts
 
 NOW = 1_800_000_000
 TOKENS = AccessTokens(TOKEN_SECRET, clock=lambda: NOW)
@@ -219,65 +215,3 @@ def test_local_mode_without_a_token_secret_signs_with_one_key_per_process() -> N
     token = AccessTokens.from_settings(settings).issue(ANN)
 
     assert AccessTokens.from_settings(settings).decode(token)["sub"] == "user_ann"
-
-
-# ---------------------------------------------------------------- Google's keys
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def google_router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
-
-
-def serve(router: respx.MockRouter, accounts: GoogleAccounts, max_age: int = 3600) -> respx.Route:
-    return router.get(JWKS_URL).mock(
-        return_value=httpx.Response(
-            200, json=accounts.jwks(), headers={"cache-control": f"public, max-age={max_age}"}
-        )
-    )
-
-
-async def test_google_keys_are_cached_for_the_max_age_google_sends(
-    google_router: respx.MockRouter,
-) -> None:
-    accounts, clock = GoogleAccounts(), Clock()
-    route = serve(google_router, accounts, max_age=100)
-    keys = GoogleKeys(JWKS_URL, clock=clock)
-
-    await keys.key_for(accounts.kid)
-    clock.now += 99
-    await keys.key_for(accounts.kid)
-    calls_within_max_age = route.call_count
-    clock.now += 1
-    await keys.key_for(accounts.kid)
-
-    assert (calls_within_max_age, route.call_count) == (1, 2)
-
-
-async def test_an_unknown_key_id_fetches_the_keys_again_once_the_minimum_interval_passed(
-    google_router: respx.MockRouter,
-) -> None:
-    old, new, clock = GoogleAccounts(kid="old"), GoogleAccounts(kid="new"), Clock()
-    route = google_router.get(JWKS_URL).mock(
-        side_effect=[httpx.Response(200, json=old.jwks()), httpx.Response(200, json=new.jwks())]
-    )
-    keys = GoogleKeys(JWKS_URL, min_refresh_seconds=30, clock=clock)
-    await keys.key_for("old")
-
-    with pytest.raises(Unauthorized):
-        await keys.key_for("new")
-    fetches_before_the_interval = route.call_count
-    clock.now += 30
-    key = await keys.key_for("new")
-
-    assert key.public_numbers() == new.private_key.public_key().public_numbers()
-    assert (fetches_before_the_interval, route.call_count) == (1, 2)

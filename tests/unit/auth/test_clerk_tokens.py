@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import jwt
 import pytest
 import respx
 
-from sheetbrain.auth.clerk import (
-    ClerkVerifier,
-    JwksKeys,
-    PemKey,
-    build_clerk_verifier,
-    identity_from_claims,
-)
-from sheetbrain.errors import ServiceUnavailable, Unauthorized
+from sheetbrain.auth.clerk import ClerkVerifier, clerk_keys, identity_from_claims, load_pem
+from sheetbrain.auth.jwks import JwksCache
+from sheetbrain.errors import Unauthorized
 from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from support.clerk_tokens import (
@@ -39,7 +33,7 @@ def clerk() -> ClerkInstance:
 @pytest.fixture
 def verifier(clerk: ClerkInstance) -> ClerkVerifier:
     return ClerkVerifier(
-        PemKey(clerk.public_pem()), issuer=ISSUER, authorized_parties=[AUTHORIZED_PARTY]
+        load_pem(clerk.public_pem()), issuer=ISSUER, authorized_parties=[AUTHORIZED_PARTY]
     )
 
 
@@ -49,8 +43,11 @@ def jwks(clerk: ClerkInstance) -> Iterator[respx.Route]:
         yield router.get(JWKS_URL).respond(json={"keys": [clerk.jwk()]})
 
 
-def jwks_verifier(**options: float) -> ClerkVerifier:
-    return ClerkVerifier(JwksKeys(JWKS_URL, **options), issuer=ISSUER)
+@pytest.fixture
+async def jwks_verifier() -> AsyncIterator[ClerkVerifier]:
+    keys = JwksCache(JWKS_URL)
+    yield ClerkVerifier(keys, issuer=ISSUER)
+    await keys.close()
 
 
 async def rejection(verifier: ClerkVerifier, token: str) -> str:
@@ -113,7 +110,7 @@ async def test_a_token_expired_within_the_leeway_is_accepted(
 async def test_authorized_parties_are_not_checked_when_none_are_configured(
     clerk: ClerkInstance,
 ) -> None:
-    verifier = ClerkVerifier(PemKey(clerk.public_pem()), issuer=ISSUER)
+    verifier = ClerkVerifier(load_pem(clerk.public_pem()), issuer=ISSUER)
 
     identity = await verifier.verify(clerk.token(clerk.claims("user_1", azp="https://other")))
 
@@ -123,14 +120,14 @@ async def test_authorized_parties_are_not_checked_when_none_are_configured(
 async def test_a_pem_with_escaped_newlines_from_a_one_line_variable_is_accepted(
     clerk: ClerkInstance,
 ) -> None:
-    verifier = ClerkVerifier(PemKey(clerk.public_pem().replace("\n", "\\n")))
+    verifier = ClerkVerifier(load_pem(clerk.public_pem().replace("\n", "\\n")))
 
     assert (await verifier.verify(clerk.token(clerk.claims("user_1")))).user_id == "user_1"
 
 
 def test_a_key_that_is_not_a_pem_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="CLERK_JWT_KEY is not a PEM public key"):
-        PemKey("not a key")
+        load_pem("not a key")
 
 
 # ---------------------------------------------------------------- refused tokens
@@ -222,70 +219,21 @@ async def test_a_token_without_expiry_is_refused(
 # ---------------------------------------------------------------- JWKS
 
 
-async def test_jwks_keys_are_fetched_once_and_cached(
-    clerk: ClerkInstance, jwks: respx.Route
+async def test_jwks_keys_are_fetched_once_for_many_tokens(
+    clerk: ClerkInstance, jwks: respx.Route, jwks_verifier: ClerkVerifier
 ) -> None:
-    verifier = jwks_verifier()
-
-    await verifier.verify(clerk.token(clerk.claims("user_1")))
-    await verifier.verify(clerk.token(clerk.claims("user_2")))
-
-    assert jwks.call_count == 1
-
-
-async def test_an_unknown_key_id_is_refused_after_refreshing_the_jwks(
-    clerk: ClerkInstance, jwks: respx.Route
-) -> None:
-    verifier = jwks_verifier(min_refresh_seconds=0)
-    await verifier.verify(clerk.token(clerk.claims("user_1")))
-
-    token = clerk.token(clerk.claims("user_1"), kid="ins_unknown")
-
-    assert await rejection(verifier, token) == "The session token was signed with an unknown key."
-    assert jwks.call_count == 2
-
-
-async def test_a_rotated_key_is_found_by_refreshing_the_jwks(
-    clerk: ClerkInstance, jwks: respx.Route
-) -> None:
-    verifier = jwks_verifier(min_refresh_seconds=0)
-    await verifier.verify(clerk.token(clerk.claims("user_1")))
-    rotated = ClerkInstance(kid="ins_key_2")
-    jwks.respond(json={"keys": [clerk.jwk(), rotated.jwk()]})
-
-    identity = await verifier.verify(rotated.token(rotated.claims("user_1")))
-
-    assert identity.user_id == "user_1"
-
-
-async def test_unknown_key_ids_refresh_the_jwks_at_most_once_per_interval(
-    clerk: ClerkInstance, jwks: respx.Route
-) -> None:
-    verifier = jwks_verifier(min_refresh_seconds=30)
-    await verifier.verify(clerk.token(clerk.claims("user_1")))
-
-    for attempt in range(3):
-        await rejection(verifier, clerk.token(clerk.claims("user_1"), kid=f"ins_made_up_{attempt}"))
+    await jwks_verifier.verify(clerk.token(clerk.claims("user_1")))
+    await jwks_verifier.verify(clerk.token(clerk.claims("user_2")))
 
     assert jwks.call_count == 1
 
 
 async def test_a_token_without_a_key_id_is_refused_with_jwks(
-    clerk: ClerkInstance, jwks: respx.Route
+    clerk: ClerkInstance, jwks: respx.Route, jwks_verifier: ClerkVerifier
 ) -> None:
     token = jwt.encode(clerk.claims("user_1"), clerk.private_key, algorithm="RS256")
 
-    assert await rejection(jwks_verifier(), token) == "The session token names no signing key."
-
-
-async def test_an_unreachable_jwks_is_a_temporary_server_problem(clerk: ClerkInstance) -> None:
-    with respx.mock() as router:
-        router.get(JWKS_URL).mock(side_effect=httpx.ConnectError("refused"))
-
-        with pytest.raises(ServiceUnavailable) as caught:
-            await jwks_verifier().verify(clerk.token(clerk.claims("user_1")))
-
-    assert caught.value.headers == {"Retry-After": "5"}
+    assert await rejection(jwks_verifier, token) == "The session token names no signing key."
 
 
 # ---------------------------------------------------------------- routing and settings
@@ -309,7 +257,7 @@ def test_a_configured_issuer_accepts_only_its_own_tokens(verifier: ClerkVerifier
 def test_without_a_configured_issuer_clerk_hosted_issuers_are_accepted(
     clerk: ClerkInstance, issuer: str | None, accepted: bool
 ) -> None:
-    verifier = ClerkVerifier(PemKey(clerk.public_pem()))
+    verifier = ClerkVerifier(load_pem(clerk.public_pem()))
 
     assert verifier.accepts({"iss": issuer}) is accepted
 
@@ -318,15 +266,13 @@ def settings(**values: object) -> Settings:
     return Settings(mode="local", _env_file=None, **values)  # type: ignore[call-arg]
 
 
-def test_no_clerk_key_source_configures_no_verifier() -> None:
-    assert build_clerk_verifier(settings()) is None
+def test_no_clerk_key_source_configures_no_keys() -> None:
+    assert clerk_keys(settings()) is None
 
 
-def test_the_jwks_url_defaults_to_the_issuers_well_known_path(
-    clerk: ClerkInstance, jwks: respx.Route
-) -> None:
-    verifier = build_clerk_verifier(settings(clerk_issuer=ISSUER))
+async def test_the_jwks_url_defaults_to_the_issuers_well_known_path() -> None:
+    keys = clerk_keys(settings(clerk_issuer=ISSUER))
 
-    assert verifier is not None
-    assert isinstance(verifier.keys, JwksKeys)
-    assert verifier.keys.url == JWKS_URL
+    assert isinstance(keys, JwksCache)
+    await keys.close()
+    assert keys.url == JWKS_URL

@@ -91,6 +91,7 @@ def test_a_folder_without_spreadsheets_warns_and_exits_0(folder):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output_format", ["table", "json", "sarif", "csv"])
 def test_report_bytes_are_the_same_with_one_job_and_with_four(folder, output_format):
     one, four = (audit_cli(".", "--format", output_format, "--jobs", n) for n in (1, 4))

@@ -6,12 +6,15 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sheetbrain.errors import AppError
 from sheetbrain.policies.extract import DocumentKind, detect_kind, extract_text
 from support.documents import docx_with, pdf_with_text
+
+pytestmark = pytest.mark.fuzz
 
 HANG_SECONDS = 10
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
