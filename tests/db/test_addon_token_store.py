@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sheetbrain.auth.tokens import hash_refresh_token
+from sheetbrain.auth.sessions import hash_refresh_token
 from sheetbrain.identity import Identity
 from sheetbrain.store import tokens as token_store
 from sheetbrain.store.gateway import Gateway

@@ -16,19 +16,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sheetbrain.auth.authenticator import bearer_token
 from sheetbrain.auth.google import GoogleIdTokens, sign_in_with_google
+from sheetbrain.auth.sessions import (
+    CallerProfile,
+    SignInLimits,
+    TokenPair,
+    caller_profile,
+    end_session,
+    local_sign_in,
+    refresh_session,
+)
 from sheetbrain.auth.tokens import (
     TOKEN_TYPE,
     AccessTokens,
     AddonRole,
-    CallerProfile,
-    SignInLimits,
-    TokenPair,
     addon_role,
-    caller_profile,
-    end_session,
-    local_sign_in,
     org_role_from_addon,
-    refresh_session,
 )
 from sheetbrain.errors import NotFound
 from sheetbrain.identity import Identity

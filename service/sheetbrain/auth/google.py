@@ -22,14 +22,14 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from sheetbrain.auth.authenticator import unauthorized
 from sheetbrain.auth.jwks import JwksCache
-from sheetbrain.auth.tokens import (
-    AccessTokens,
+from sheetbrain.auth.sessions import (
     SignInLimits,
     TokenPair,
     admit_sign_in,
     identity_of,
     start_session,
 )
+from sheetbrain.auth.tokens import AccessTokens
 from sheetbrain.errors import Forbidden, NotConfigured
 from sheetbrain.settings import Settings
 from sheetbrain.store import tokens as token_store

@@ -9,12 +9,12 @@ import jwt
 import pytest
 from pydantic import ValidationError
 
+from sheetbrain.auth.sessions import hash_refresh_token
 from sheetbrain.auth.tokens import (
     AccessTokens,
     SheetBrainTokenVerifier,
     addon_role,
     build_sheetbrain_verifier,
-    hash_refresh_token,
     org_role_from_addon,
 )
 from sheetbrain.errors import ServiceUnavailable, Unauthorized
