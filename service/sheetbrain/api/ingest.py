@@ -7,12 +7,14 @@ answered as problem+json.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -55,8 +57,33 @@ class Ingested(BaseModel):
     chunks: int
 
 
+@dataclass(frozen=True)
+class Ingestion:
+    """What an ingest needs of the request's dependencies, gathered once."""
+
+    gateway: Gateway
+    identity: Identity
+    max_upload_bytes: int
+    reader: DocumentReader
+
+    def attempt(self) -> AbstractAsyncContextManager[service.IngestionAttempt]:
+        return service.ingestion_attempt(
+            self.gateway, self.identity, self.max_upload_bytes, self.reader
+        )
+
+
+def provide_ingestion(
+    gateway: NamedDependency[Gateway],
+    identity: NamedDependency[Identity],
+    settings: NamedDependency[Settings],
+    document_reader: NamedDependency[DocumentReader],
+) -> Ingestion:
+    return Ingestion(gateway, identity, settings.max_upload_bytes, document_reader)
+
+
 class IngestController(Controller):
     tags = ["policies"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    dependencies = {"ingestion": Provide(provide_ingestion, sync_to_thread=False)}  # noqa: RUF012
 
     # Both add-ons test `=== 200` after an upload, so a new policy answers 200 here too
     # (`created` tells a new policy from an update); POST /api/policies answers 201.
@@ -67,16 +94,9 @@ class IngestController(Controller):
         summary="Add a policy from JSON text",
     )
     async def ingest_text(
-        self,
-        data: JSONBody[TextIngest],
-        gateway: NamedDependency[Gateway],
-        identity: NamedDependency[Identity],
-        settings: NamedDependency[Settings],
-        document_reader: NamedDependency[DocumentReader],
+        self, data: JSONBody[TextIngest], ingestion: NamedDependency[Ingestion]
     ) -> Ingested:
-        async with service.ingestion_attempt(
-            gateway, identity, settings.max_upload_bytes, document_reader
-        ) as attempt:
+        async with ingestion.attempt() as attempt:
             result = await attempt.ingest(_text_document(data))
         return _answer(result)
 
@@ -87,16 +107,9 @@ class IngestController(Controller):
         summary="Add a policy from an uploaded .txt, .md, .pdf or .docx (multipart, part `file`)",
     )
     async def ingest_document(
-        self,
-        request: Request[Any, Any, Any],
-        gateway: NamedDependency[Gateway],
-        identity: NamedDependency[Identity],
-        settings: NamedDependency[Settings],
-        document_reader: NamedDependency[DocumentReader],
+        self, request: Request[Any, Any, Any], ingestion: NamedDependency[Ingestion]
     ) -> Ingested:
-        async with service.ingestion_attempt(
-            gateway, identity, settings.max_upload_bytes, document_reader
-        ) as attempt:
+        async with ingestion.attempt() as attempt:
             attempt.document_size = request.content_length  # until the file itself is read
             result = await attempt.ingest(await _uploaded_document(request))
         return _answer(result)
