@@ -13,7 +13,6 @@ import pytest
 import respx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from pydantic import SecretStr
 
 from sheetbrain.app import create_app
 from sheetbrain.auth.tokens import AUDIENCE, ISSUER
@@ -30,15 +29,11 @@ from support.google_id_tokens import (
     GoogleAccounts,
 )
 from support.ids import unique_id
+from support.production import addon_production_settings, with_addon_sign_in
 
 pytestmark = pytest.mark.db
 
 GOOGLE = GoogleAccounts()
-ADDON_SETTINGS: dict[str, Any] = {
-    "token_secret": SecretStr(TOKEN_SECRET),
-    "google_client_ids": [CLIENT_ID],
-    "google_jwks_url": JWKS_URL,
-}
 
 
 @pytest.fixture
@@ -52,29 +47,18 @@ async def addon(
     local_settings: Settings, gateway: Gateway, google_jwks: respx.Route
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Local mode with add-on sign-in configured and Google's keys served."""
-    settings = local_settings.model_copy(update=ADDON_SETTINGS)
+    settings = with_addon_sign_in(local_settings)
     async with AsyncTestClient(
         app=create_app(settings, gateway=gateway), base_url=LOOPBACK
     ) as test_client:
         yield test_client
 
 
-def production_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {**ADDON_SETTINGS, **overrides}
-    return Settings(
-        mode="production",
-        host="0.0.0.0",
-        database_url=database_url,
-        _env_file=None,  # type: ignore[call-arg]
-        **values,
-    )
-
-
 @pytest.fixture
 async def production(
     database_url: str, gateway: Gateway, google_jwks: respx.Route
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    app = create_app(production_settings(database_url), gateway=gateway)
+    app = create_app(addon_production_settings(database_url=database_url), gateway=gateway)
     async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client
 
@@ -319,7 +303,7 @@ async def post_token(settings: Settings, gateway: Gateway, body: dict[str, str])
 async def test_unreachable_google_keys_answer_503(
     local_settings: Settings, gateway: Gateway
 ) -> None:
-    settings = local_settings.model_copy(update=ADDON_SETTINGS)
+    settings = with_addon_sign_in(local_settings)
     with respx.mock(assert_all_called=False) as router:
         router.get(JWKS_URL).mock(return_value=httpx.Response(500))
         response = await post_token(
@@ -337,7 +321,7 @@ async def test_unreachable_google_keys_answer_503(
 async def test_sign_in_without_configured_client_ids_answers_503(
     local_settings: Settings, gateway: Gateway
 ) -> None:
-    settings = local_settings.model_copy(update={**ADDON_SETTINGS, "google_client_ids": []})
+    settings = with_addon_sign_in(local_settings, google_client_ids=[])
 
     response = await post_token(settings, gateway, {"idToken": GOOGLE.id_token("a@example.com")})
 
@@ -357,7 +341,7 @@ async def test_production_without_a_token_secret_cannot_sign_in(
         "clerk_issuer": "https://clerk.sheetbrain.test",
         "clerk_authorized_parties": ["https://app.sheetbrain.test"],
     }
-    settings = production_settings(database_url, **clerk_only)
+    settings = addon_production_settings(database_url=database_url, **clerk_only)
 
     response = await post_token(settings, gateway, {"refreshToken": "any"})
 

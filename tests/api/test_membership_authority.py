@@ -15,7 +15,6 @@ from litestar.testing import AsyncTestClient
 from pydantic import SecretStr
 
 from sheetbrain.app import create_app
-from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.clerk_tokens import AUTHORIZED_PARTY, ISSUER, ClerkInstance
 from support.clerk_webhooks import (
@@ -28,8 +27,9 @@ from support.clerk_webhooks import (
     user_data,
 )
 from support.clients import LOOPBACK
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.google_id_tokens import GoogleAccounts
 from support.ids import unique_id
+from support.production import addon_production_settings
 
 pytestmark = pytest.mark.db
 
@@ -43,18 +43,12 @@ async def production(
     database_url: str, gateway: Gateway
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Production mode: Clerk session tokens and webhooks, and the add-on's Google sign-in."""
-    settings = Settings(
-        mode="production",
-        host="0.0.0.0",
+    settings = addon_production_settings(
         database_url=database_url,
         clerk_jwt_key=CLERK.public_pem(),
         clerk_issuer=ISSUER,
         clerk_authorized_parties=[AUTHORIZED_PARTY],
         clerk_webhook_secret=SecretStr(SECRET),
-        token_secret=SecretStr(TOKEN_SECRET),
-        google_client_ids=[CLIENT_ID],
-        google_jwks_url=JWKS_URL,
-        _env_file=None,  # type: ignore[call-arg]
     )
     with respx.mock(assert_all_called=False) as router:
         GOOGLE.serve_jwks(router)
