@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import psycopg
 
@@ -90,7 +90,7 @@ def add_audit(
 
 @dataclass(frozen=True)
 class PastAudit:
-    """An audit for `seed_history` to seed: its age, counts, AI review, and table."""
+    """An audit for `seed_history` to seed: `add_audit`'s arguments."""
 
     age: dt.timedelta
     formulas: int
@@ -137,20 +137,7 @@ def seed_history(
 ) -> list[uuid.UUID]:
     """The org's audits, its usage by months back (0 is this month) and its rate-limit
     window (requests, resets in); returns the audits' ids."""
-    audit_ids = [
-        add_audit(
-            database_url,
-            org,
-            age=audit.age,
-            formulas=audit.formulas,
-            issues=audit.issues,
-            by_severity=audit.by_severity,
-            archived=audit.archived,
-            ai_status=audit.ai_status,
-            model=audit.model,
-        )
-        for audit in audits
-    ]
+    audit_ids = [add_audit(database_url, org, **asdict(audit)) for audit in audits]
     for months_back, count in usage.items():
         set_usage(database_url, org, this_month(months_back), count)
     set_rate_limit_window(database_url, org, *window)
