@@ -80,16 +80,20 @@ select public.provision_actor((select actor from actors where name = 'a_member')
 create temporary table ingested (name text primary key, r jsonb) on commit drop;
 grant select on ingested to authenticated;
 
+-- The lookup policy's two-chunk version: ingested here, and again to restore it later.
+create temporary table lookup_policy on commit drop as
+select 'Lookup rules'::text as title,
+       'Every VLOOKUP must pass FALSE as its last argument. VLOOKUP with approximate match returns wrong rows.'::text as content,
+       pg_catalog.repeat('1', 64) as content_hash,
+       '[{"content": "Every VLOOKUP must pass FALSE as its last argument.", "token_count": 12},
+         {"content": "VLOOKUP with approximate match returns wrong rows.", "token_count": 10}]'::jsonb as chunks;
+
 insert into ingested
 select 'lookup', public.ingest_policy(
   (select actor from actors where name = 'a_admin'),
-  'Lookup rules',
-  'Every VLOOKUP must pass FALSE as its last argument. VLOOKUP with approximate match returns wrong rows.',
-  pg_catalog.repeat('1', 64),
-  '[{"content": "Every VLOOKUP must pass FALSE as its last argument.", "token_count": 12},
-    {"content": "VLOOKUP with approximate match returns wrong rows.", "token_count": 10}]',
+  p.title, p.content, p.content_hash, p.chunks,
   120, 7, 'lookups', 'Finance', 'upload', 'lookups.pdf'
-);
+) from lookup_policy p;
 insert into ingested
 select 'b_policy', public.ingest_policy(
   (select actor from actors where name = 'b_admin'),
@@ -163,12 +167,8 @@ select is(
 select lives_ok(
   $$ select public.ingest_policy(
        (select actor from actors where name = 'a_admin'),
-       'Lookup rules',
-       'Every VLOOKUP must pass FALSE as its last argument. VLOOKUP with approximate match returns wrong rows.',
-       pg_catalog.repeat('1', 64),
-       '[{"content": "Every VLOOKUP must pass FALSE as its last argument.", "token_count": 12},
-         {"content": "VLOOKUP with approximate match returns wrong rows.", "token_count": 10}]',
-       120, 7) $$,
+       p.title, p.content, p.content_hash, p.chunks, 120, 7)
+       from lookup_policy p $$,
   'ingest again'
 );
 

@@ -4,6 +4,7 @@ and the debug login that exists in local mode only."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -12,7 +13,6 @@ import pytest
 import respx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from pydantic import SecretStr
 
 from sheetbrain.app import create_app
 from sheetbrain.auth.tokens import AUDIENCE, ISSUER
@@ -29,15 +29,11 @@ from support.google_id_tokens import (
     GoogleAccounts,
 )
 from support.ids import unique_id
+from support.production import addon_production_settings, with_addon_sign_in
 
 pytestmark = pytest.mark.db
 
 GOOGLE = GoogleAccounts()
-ADDON_SETTINGS: dict[str, Any] = {
-    "token_secret": SecretStr(TOKEN_SECRET),
-    "google_client_ids": [CLIENT_ID],
-    "google_jwks_url": JWKS_URL,
-}
 
 
 @pytest.fixture
@@ -51,29 +47,18 @@ async def addon(
     local_settings: Settings, gateway: Gateway, google_jwks: respx.Route
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Local mode with add-on sign-in configured and Google's keys served."""
-    settings = local_settings.model_copy(update=ADDON_SETTINGS)
+    settings = with_addon_sign_in(local_settings)
     async with AsyncTestClient(
         app=create_app(settings, gateway=gateway), base_url=LOOPBACK
     ) as test_client:
         yield test_client
 
 
-def production_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {**ADDON_SETTINGS, **overrides}
-    return Settings(
-        mode="production",
-        host="0.0.0.0",
-        database_url=database_url,
-        _env_file=None,  # type: ignore[call-arg]
-        **values,
-    )
-
-
 @pytest.fixture
 async def production(
     database_url: str, gateway: Gateway, google_jwks: respx.Route
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    app = create_app(production_settings(database_url), gateway=gateway)
+    app = create_app(addon_production_settings(database_url=database_url), gateway=gateway)
     async with AsyncTestClient(app=app, base_url=LOOPBACK) as test_client:
         yield test_client
 
@@ -101,6 +86,22 @@ async def sign_in(client: AsyncTestClient[Litestar], email: str) -> dict[str, An
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A synced member and the tokens their Google sign-in to the add-on gave."""
+
+    user: str
+    org: str
+    email: str
+    tokens: dict[str, Any]
+
+
+@pytest.fixture
+async def signed_in(addon: AsyncTestClient[Litestar], gateway: Gateway) -> SignedIn:
+    user, org, email = await synced_member(gateway)
+    return SignedIn(user, org, email, await sign_in(addon, email))
 
 
 # ---------------------------------------------------------------- Google ID token exchange
@@ -291,18 +292,23 @@ async def test_google_keys_are_fetched_once_for_many_sign_ins(
     assert google_jwks.call_count == 1
 
 
+async def post_token(settings: Settings, gateway: Gateway, body: dict[str, str]) -> httpx.Response:
+    """POST /api/auth/token to an app made from these settings."""
+    async with AsyncTestClient(
+        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
+    ) as client:
+        return await client.post("/api/auth/token", json=body)
+
+
 async def test_unreachable_google_keys_answer_503(
     local_settings: Settings, gateway: Gateway
 ) -> None:
-    settings = local_settings.model_copy(update=ADDON_SETTINGS)
+    settings = with_addon_sign_in(local_settings)
     with respx.mock(assert_all_called=False) as router:
         router.get(JWKS_URL).mock(return_value=httpx.Response(500))
-        async with AsyncTestClient(
-            app=create_app(settings, gateway=gateway), base_url=LOOPBACK
-        ) as client:
-            response = await client.post(
-                "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
-            )
+        response = await post_token(
+            settings, gateway, {"idToken": GOOGLE.id_token("a@example.com")}
+        )
 
     assert problem(response) == (
         503,
@@ -315,13 +321,9 @@ async def test_unreachable_google_keys_answer_503(
 async def test_sign_in_without_configured_client_ids_answers_503(
     local_settings: Settings, gateway: Gateway
 ) -> None:
-    settings = local_settings.model_copy(update={**ADDON_SETTINGS, "google_client_ids": []})
-    async with AsyncTestClient(
-        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
-    ) as client:
-        response = await client.post(
-            "/api/auth/token", json={"idToken": GOOGLE.id_token("a@example.com")}
-        )
+    settings = with_addon_sign_in(local_settings, google_client_ids=[])
+
+    response = await post_token(settings, gateway, {"idToken": GOOGLE.id_token("a@example.com")})
 
     assert problem(response) == (
         503,
@@ -339,11 +341,9 @@ async def test_production_without_a_token_secret_cannot_sign_in(
         "clerk_issuer": "https://clerk.sheetbrain.test",
         "clerk_authorized_parties": ["https://app.sheetbrain.test"],
     }
-    settings = production_settings(database_url, **clerk_only)
-    async with AsyncTestClient(
-        app=create_app(settings, gateway=gateway), base_url=LOOPBACK
-    ) as client:
-        response = await client.post("/api/auth/token", json={"refreshToken": "any"})
+    settings = addon_production_settings(database_url=database_url, **clerk_only)
+
+    response = await post_token(settings, gateway, {"refreshToken": "any"})
 
     assert problem(response) == (
         503,
@@ -382,10 +382,9 @@ async def test_a_token_request_needs_exactly_one_token(
 
 
 async def test_a_refresh_token_is_exchanged_for_new_tokens(
-    addon: AsyncTestClient[Litestar], gateway: Gateway
+    addon: AsyncTestClient[Litestar], signed_in: SignedIn
 ) -> None:
-    user, org, email = await synced_member(gateway)
-    first = await sign_in(addon, email)
+    first = signed_in.tokens
 
     response = await addon.post("/api/auth/token", json={"refreshToken": first["refreshToken"]})
 
@@ -395,17 +394,16 @@ async def test_a_refresh_token_is_exchanged_for_new_tokens(
     assert body["refreshToken"] != first["refreshToken"]
     claims = access_claims(body["accessToken"])
     assert (claims["sub"], claims["orgId"], claims["sid"]) == (
-        user,
-        org,
+        signed_in.user,
+        signed_in.org,
         access_claims(first["accessToken"])["sid"],
     )
 
 
 async def test_reusing_a_rotated_refresh_token_revokes_the_whole_sign_in(
-    addon: AsyncTestClient[Litestar], gateway: Gateway
+    addon: AsyncTestClient[Litestar], signed_in: SignedIn
 ) -> None:
-    _, _, email = await synced_member(gateway)
-    first = await sign_in(addon, email)
+    first = signed_in.tokens
     second = (
         await addon.post("/api/auth/token", json={"refreshToken": first["refreshToken"]})
     ).json()
@@ -439,26 +437,22 @@ async def test_an_unknown_refresh_token_is_refused(addon: AsyncTestClient[Litest
 # ---------------------------------------------------------------- logout and me
 
 
-async def test_logout_with_the_refresh_token_ends_the_sign_in(
-    addon: AsyncTestClient[Litestar], gateway: Gateway
+@pytest.mark.parametrize(
+    "credential",
+    [
+        lambda tokens: {"json": {"refreshToken": tokens["refreshToken"]}},
+        lambda tokens: {"headers": bearer(tokens["accessToken"])},
+    ],
+    ids=["with-the-refresh-token", "with-the-access-token"],
+)
+async def test_logout_ends_the_sign_in(
+    addon: AsyncTestClient[Litestar],
+    signed_in: SignedIn,
+    credential: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> None:
-    _, _, email = await synced_member(gateway)
-    tokens = await sign_in(addon, email)
+    tokens = signed_in.tokens
 
-    response = await addon.post("/api/auth/logout", json={"refreshToken": tokens["refreshToken"]})
-    refresh = await addon.post("/api/auth/token", json={"refreshToken": tokens["refreshToken"]})
-
-    assert (response.status_code, response.json()) == (200, {"success": True, "revoked": 1})
-    assert problem(refresh)[:2] == (401, "unauthorized")
-
-
-async def test_logout_with_the_access_token_ends_its_sign_in(
-    addon: AsyncTestClient[Litestar], gateway: Gateway
-) -> None:
-    _, _, email = await synced_member(gateway)
-    tokens = await sign_in(addon, email)
-
-    response = await addon.post("/api/auth/logout", headers=bearer(tokens["accessToken"]))
+    response = await addon.post("/api/auth/logout", **credential(tokens))
     refresh = await addon.post("/api/auth/token", json={"refreshToken": tokens["refreshToken"]})
 
     assert (response.status_code, response.json()) == (200, {"success": True, "revoked": 1})
@@ -476,18 +470,15 @@ async def test_logout_without_a_token_is_refused(addon: AsyncTestClient[Litestar
 
 
 async def test_me_answers_the_user_with_organization_and_role(
-    addon: AsyncTestClient[Litestar], gateway: Gateway
+    addon: AsyncTestClient[Litestar], signed_in: SignedIn
 ) -> None:
-    user, org, email = await synced_member(gateway)
-    tokens = await sign_in(addon, email)
-
-    response = await addon.get("/api/auth/me", headers=bearer(tokens["accessToken"]))
+    response = await addon.get("/api/auth/me", headers=bearer(signed_in.tokens["accessToken"]))
 
     assert response.status_code == 200
     assert response.json() == {
-        "user": {"id": user, "email": email, "name": None},
+        "user": {"id": signed_in.user, "email": signed_in.email, "name": None},
         "organization": {
-            "id": org,
+            "id": signed_in.org,
             "name": None,
             "role": "editor",
             "orgRole": "org:member",
@@ -523,10 +514,9 @@ async def test_me_without_credentials_is_refused(addon: AsyncTestClient[Litestar
 
 
 async def test_a_tampered_access_token_is_refused(
-    addon: AsyncTestClient[Litestar], gateway: Gateway
+    addon: AsyncTestClient[Litestar], signed_in: SignedIn
 ) -> None:
-    _, _, email = await synced_member(gateway)
-    token = tampered((await sign_in(addon, email))["accessToken"], role="admin")
+    token = tampered(signed_in.tokens["accessToken"], role="admin")
 
     response = await addon.get("/api/auth/me", headers=bearer(token))
 

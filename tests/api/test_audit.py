@@ -11,7 +11,7 @@ import functools
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,6 @@ import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from psycopg_pool import AsyncConnectionPool
 
 from sheetbrain.app import create_app
 from sheetbrain.audit import AuditInput, AuditRequest
@@ -28,15 +27,16 @@ from sheetbrain.audit import request as audit_request
 from sheetbrain.audit import service as audit_service
 from sheetbrain.clients import Clients, replacing
 from sheetbrain.formulas import AuditReport
-from sheetbrain.review import AiFinding, PolicyForReview, ReviewOutcome, ShapeForReview
+from sheetbrain.review import AiFinding, ReviewOutcome, ShapeForReview
 from sheetbrain.settings import Settings
 from sheetbrain.store import audits as audit_store
 from sheetbrain.store.errors import Unavailable
 from sheetbrain.store.gateway import Gateway, Transport
-from sheetbrain.store.postgres import PostgresTransport
 from support.clients import LOOPBACK
 from support.ids import unique_id
 from support.live_server import running_server
+from support.reviewers import ReviewerDouble
+from support.unreachable import unreachable_gateway
 
 pytestmark = pytest.mark.db
 
@@ -45,25 +45,6 @@ SEED_GUIDE_BODY = {
     "context": {"sheetName": "Test Sheet", "range": "A1:B2"},
 }
 VLOOKUP_UNHANDLED = "VLOOKUP returns #N/A when nothing matches, and the formula does not handle it"
-
-
-@dataclass
-class ReviewerDouble:
-    """Implements the Reviewer protocol; `answer` decides the outcome from the shapes."""
-
-    answer: Callable[[Sequence[ShapeForReview]], ReviewOutcome]
-    calls: list[tuple[Sequence[ShapeForReview], Sequence[PolicyForReview], Mapping[str, str]]] = (
-        field(default_factory=list)
-    )
-
-    async def review(
-        self,
-        shapes: Sequence[ShapeForReview],
-        policies: Sequence[PolicyForReview],
-        sheet_context: Mapping[str, str],
-    ) -> ReviewOutcome:
-        self.calls.append((shapes, policies, sheet_context))
-        return self.answer(shapes)
 
 
 def one_info_per_shape(shapes: Sequence[ShapeForReview]) -> ReviewOutcome:
@@ -588,15 +569,7 @@ async def test_a_full_rate_limit_window_is_a_429_with_retry_after(
 async def test_an_unreachable_database_is_a_503_never_an_unlimited_pass(
     local_settings: Settings,
 ) -> None:
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        "postgresql://postgres@127.0.0.1:9/postgres?connect_timeout=1",
-        min_size=0,
-        max_size=1,
-        timeout=1,
-        open=False,
-    )
-    await pool.open(wait=False)
-    gateway = Gateway(PostgresTransport(pool))
+    gateway = await unreachable_gateway()
     headers = {"x-user-id": unique_id("user"), "x-user-org": unique_id("org")}
 
     app = create_app(

@@ -184,40 +184,28 @@ async def test_billing_status_answers_like_billing(client: AsyncTestClient[Lites
     assert status.json() == overview.json()
 
 
-async def test_usage_counts_this_months_audits(
-    client: AsyncTestClient[Litestar], database_url: str
+@pytest.mark.parametrize(
+    ("audits_this_month", "remaining"),
+    [(3, 7), (12, 0)],
+    ids=["usage-counts-this-months-audits", "remaining-never-goes-below-zero"],
+)
+async def test_usage_counts_this_months_audits_and_remaining_never_goes_below_zero(
+    client: AsyncTestClient[Litestar], database_url: str, audits_this_month: int, remaining: int
 ) -> None:
     headers = caller("member")
     month, _ = this_month()
     org_id = await provision_with(client, database_url, headers, plan="free")
     await query(
         database_url,
-        "insert into audit_usage (organization_id, month_year, count) values (%s, %s, 3)",
+        "insert into audit_usage (organization_id, month_year, count) values (%s, %s, %s)",
         org_id,
         month,
+        audits_this_month,
     )
 
     usage = (await client.get("/api/billing", headers=headers)).json()["usage"]
 
-    assert (usage["auditsThisMonth"], usage["remaining"]) == (3, 7)
-
-
-async def test_remaining_never_goes_below_zero(
-    client: AsyncTestClient[Litestar], database_url: str
-) -> None:
-    headers = caller("member")
-    month, _ = this_month()
-    org_id = await provision_with(client, database_url, headers, plan="free")
-    await query(
-        database_url,
-        "insert into audit_usage (organization_id, month_year, count) values (%s, %s, 12)",
-        org_id,
-        month,
-    )
-
-    usage = (await client.get("/api/billing", headers=headers)).json()["usage"]
-
-    assert (usage["auditsThisMonth"], usage["remaining"]) == (12, 0)
+    assert (usage["auditsThisMonth"], usage["remaining"]) == (audits_this_month, remaining)
 
 
 async def test_the_enterprise_plan_reads_as_unlimited(

@@ -17,15 +17,7 @@ from sheetbrain.app import create_app
 from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
-from support.clerk_tokens import (
-    AUTHORIZED_PARTY,
-    ISSUER,
-    JWKS_URL,
-    ClerkInstance,
-    hs256_token,
-    tampered,
-    unsigned_token,
-)
+from support.clerk_tokens import AUTHORIZED_PARTY, ISSUER, JWKS_URL, ClerkInstance
 from support.clients import LOOPBACK
 from support.google_id_tokens import CLIENT_ID, TOKEN_SECRET
 from support.ids import unique_id
@@ -158,15 +150,15 @@ def _wrong_azp() -> str:
 
 
 def _unsigned() -> str:
-    return unsigned_token(CLERK.claims("user_x"))
+    return CLERK.unsigned_token("user_x")
 
 
 def _hs256_with_public_key() -> str:
-    return hs256_token(CLERK.claims("user_x"), CLERK.public_pem(), kid=CLERK.kid)
+    return CLERK.hs256_token_keyed_with_the_public_key("user_x")
 
 
 def _tampered() -> str:
-    return tampered(CLERK.token(CLERK.claims("user_x")), sub="user_admin")
+    return CLERK.tampered_token("user_x", sub="user_admin")
 
 
 @pytest.mark.parametrize(

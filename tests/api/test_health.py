@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from psycopg_pool import AsyncConnectionPool
 
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
-from sheetbrain.store.postgres import PostgresTransport
 from support.clients import LOOPBACK
+from support.unreachable import unreachable_gateway
 
 pytestmark = pytest.mark.db
 
@@ -78,15 +77,7 @@ async def test_ready_lists_a_migration_the_database_lacks(
 async def test_ready_turns_red_with_retry_after_when_the_database_is_unreachable(
     local_settings: Settings,
 ) -> None:
-    pool = AsyncConnectionPool(
-        "postgresql://postgres@127.0.0.1:9/postgres?connect_timeout=1",
-        min_size=0,
-        max_size=1,
-        timeout=1,
-        open=False,
-    )
-    await pool.open(wait=False)
-    gateway = Gateway(PostgresTransport(pool))
+    gateway = await unreachable_gateway()
 
     async with AsyncTestClient(
         app=create_app(local_settings, gateway=gateway), base_url=LOOPBACK

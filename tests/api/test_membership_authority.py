@@ -15,7 +15,6 @@ from litestar.testing import AsyncTestClient
 from pydantic import SecretStr
 
 from sheetbrain.app import create_app
-from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.clerk_tokens import AUTHORIZED_PARTY, ISSUER, ClerkInstance
 from support.clerk_webhooks import (
@@ -28,8 +27,9 @@ from support.clerk_webhooks import (
     user_data,
 )
 from support.clients import LOOPBACK
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.google_id_tokens import GoogleAccounts
 from support.ids import unique_id
+from support.production import addon_production_settings
 
 pytestmark = pytest.mark.db
 
@@ -43,18 +43,12 @@ async def production(
     database_url: str, gateway: Gateway
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """Production mode: Clerk session tokens and webhooks, and the add-on's Google sign-in."""
-    settings = Settings(
-        mode="production",
-        host="0.0.0.0",
+    settings = addon_production_settings(
         database_url=database_url,
         clerk_jwt_key=CLERK.public_pem(),
         clerk_issuer=ISSUER,
         clerk_authorized_parties=[AUTHORIZED_PARTY],
         clerk_webhook_secret=SecretStr(SECRET),
-        token_secret=SecretStr(TOKEN_SECRET),
-        google_client_ids=[CLIENT_ID],
-        google_jwks_url=JWKS_URL,
-        _env_file=None,  # type: ignore[call-arg]
     )
     with respx.mock(assert_all_called=False) as router:
         GOOGLE.serve_jwks(router)
@@ -140,14 +134,26 @@ async def first_policy_id(client: AsyncTestClient[Litestar], headers: dict[str, 
     return policy_id
 
 
+@pytest.fixture
+async def ann(production: AsyncTestClient[Litestar]) -> Member:
+    """Ann, whom Clerk's webhooks made an admin of her team organisation."""
+    member = Member()
+    await member.joins(production)
+    return member
+
+
+@pytest.fixture
+async def addon_tokens(production: AsyncTestClient[Litestar], ann: Member) -> dict[str, str]:
+    """The tokens of Ann's Google sign-in to the add-on."""
+    return await ann.addon_sign_in(production)
+
+
 # ---------------------------------------------------------------- Clerk session tokens
 
 
 async def test_a_member_removed_in_clerk_cannot_audit_with_a_still_valid_session_token(
-    production: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]]
+    production: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]], ann: Member
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
     token_from_before = ann.session("admin")
     await ann.is_removed(production)
 
@@ -158,10 +164,8 @@ async def test_a_member_removed_in_clerk_cannot_audit_with_a_still_valid_session
 
 
 async def test_a_member_removed_in_clerk_cannot_read_billing_with_a_still_valid_session_token(
-    production: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]]
+    production: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]], ann: Member
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
     await ann.is_removed(production)
 
     response = await production.get("/api/billing", headers=ann.session("admin"))
@@ -171,10 +175,8 @@ async def test_a_member_removed_in_clerk_cannot_read_billing_with_a_still_valid_
 
 
 async def test_a_demoted_admin_cannot_change_the_plan_with_an_older_session_token(
-    production: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]]
+    production: AsyncTestClient[Litestar], reader: psycopg.Connection[tuple[Any, ...]], ann: Member
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
     await ann.is_demoted(production)
 
     response = await production.post(
@@ -186,10 +188,8 @@ async def test_a_demoted_admin_cannot_change_the_plan_with_an_older_session_toke
 
 
 async def test_a_demoted_admin_cannot_change_a_policy_with_an_older_session_token(
-    production: AsyncTestClient[Litestar],
+    production: AsyncTestClient[Litestar], ann: Member
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
     policy_id = await first_policy_id(production, ann.session("admin"))
     await ann.is_demoted(production)
 
@@ -217,66 +217,54 @@ async def test_a_membership_clerk_never_mentioned_is_created_without_admin_right
 
 
 async def test_a_removed_members_addon_access_token_cannot_audit(
-    production: AsyncTestClient[Litestar],
+    production: AsyncTestClient[Litestar], ann: Member, addon_tokens: dict[str, str]
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
-    tokens = await ann.addon_sign_in(production)
     await ann.is_removed(production)
 
     response = await production.post(
-        "/api/audit", json=AUDIT, headers=bearer(tokens["accessToken"])
+        "/api/audit", json=AUDIT, headers=bearer(addon_tokens["accessToken"])
     )
 
     assert refusal(response) == (403, "forbidden")
 
 
 async def test_a_removed_members_addon_sign_in_cannot_be_refreshed(
-    production: AsyncTestClient[Litestar],
+    production: AsyncTestClient[Litestar], ann: Member, addon_tokens: dict[str, str]
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
-    tokens = await ann.addon_sign_in(production)
     await ann.is_removed(production)
     # One ordinary call with the access token, still valid for minutes, tries to put
     # the membership back before the refresh.
-    await production.get("/api/billing", headers=bearer(tokens["accessToken"]))
+    await production.get("/api/billing", headers=bearer(addon_tokens["accessToken"]))
 
     response = await production.post(
-        "/api/auth/token", json={"refreshToken": tokens["refreshToken"]}
+        "/api/auth/token", json={"refreshToken": addon_tokens["refreshToken"]}
     )
 
     assert refusal(response) == (401, "unauthorized")
 
 
 async def test_a_demoted_admins_addon_access_token_cannot_change_a_policy(
-    production: AsyncTestClient[Litestar],
+    production: AsyncTestClient[Litestar], ann: Member, addon_tokens: dict[str, str]
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
-    tokens = await ann.addon_sign_in(production)
-    policy_id = await first_policy_id(production, bearer(tokens["accessToken"]))
+    policy_id = await first_policy_id(production, bearer(addon_tokens["accessToken"]))
     await ann.is_demoted(production)
 
     response = await production.patch(
         f"/api/policies/{policy_id}",
         json={"title": "Hijacked"},
-        headers=bearer(tokens["accessToken"]),
+        headers=bearer(addon_tokens["accessToken"]),
     )
 
     assert refusal(response) == (403, "forbidden")
 
 
 async def test_a_demoted_admins_addon_sign_in_cannot_be_refreshed(
-    production: AsyncTestClient[Litestar],
+    production: AsyncTestClient[Litestar], ann: Member, addon_tokens: dict[str, str]
 ) -> None:
-    ann = Member()
-    await ann.joins(production)
-    tokens = await ann.addon_sign_in(production)
     await ann.is_demoted(production)
 
     response = await production.post(
-        "/api/auth/token", json={"refreshToken": tokens["refreshToken"]}
+        "/api/auth/token", json={"refreshToken": addon_tokens["refreshToken"]}
     )
 
     assert refusal(response) == (401, "unauthorized")

@@ -10,29 +10,18 @@ import pytest
 import respx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from pydantic import SecretStr
 
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.accounts import synced_member
 from support.clients import LOOPBACK
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.google_id_tokens import GoogleAccounts
+from support.production import with_addon_sign_in
 
 pytestmark = pytest.mark.db
 
 GOOGLE = GoogleAccounts()
-
-
-def sign_in_settings(local_settings: Settings, **limits: int) -> Settings:
-    return local_settings.model_copy(
-        update={
-            "token_secret": SecretStr(TOKEN_SECRET),
-            "google_client_ids": [CLIENT_ID],
-            "google_jwks_url": JWKS_URL,
-            **limits,
-        }
-    )
 
 
 @pytest.fixture
@@ -47,7 +36,7 @@ async def two_per_account(
     local_settings: Settings, gateway: Gateway, google_jwks: None
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(
-        sign_in_settings(local_settings, sign_ins_per_minute_per_account=2), gateway=gateway
+        with_addon_sign_in(local_settings, sign_ins_per_minute_per_account=2), gateway=gateway
     )
     async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
         yield client
@@ -91,7 +80,7 @@ async def test_one_address_sending_too_many_refreshes_gets_429(
 ) -> None:
     # The test client always comes from one address: a database of its own keeps other
     # tests' requests out of this address's window.
-    settings = sign_in_settings(local_settings, sign_ins_per_minute_per_ip=3)
+    settings = with_addon_sign_in(local_settings, sign_ins_per_minute_per_ip=3)
     app = create_app(settings, conninfo=private_database_url)
     async with AsyncTestClient(app=app, base_url=LOOPBACK) as client:
         refused = [

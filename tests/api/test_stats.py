@@ -12,11 +12,11 @@ from litestar.testing import AsyncTestClient
 
 from support.ids import unique_id
 from support.stats_data import (
+    PastAudit,
     SeededOrg,
-    add_audit,
+    seed_history,
     seed_org,
     set_rate_limit_window,
-    set_usage,
     this_month,
 )
 
@@ -46,27 +46,21 @@ def history(database_url: str) -> SeededOrg:
     month 3 and two months ago 2, a live window at 4 requests."""
     org = seed_org(database_url)
     hour = dt.timedelta(hours=1)
-    ages = [
-        (hour, 10, 2, {"error": 1, "warning": 1}, False),
-        (2 * hour, 20, 3, {"warning": 3}, False),
-        (dt.timedelta(days=3), 5, 0, {}, False),
-        (dt.timedelta(days=100), 7, 1, {"info": 1}, True),
+    audits = [
+        PastAudit(hour, 10, 2, {"error": 1, "warning": 1}),
+        PastAudit(2 * hour, 20, 3, {"warning": 3}),
+        PastAudit(dt.timedelta(days=3), 5, 0),
+        PastAudit(dt.timedelta(days=100), 7, 1, {"info": 1}, archived=True),
     ]
-    for age, formulas, issues, severities, archived in ages:
-        org.audit_ids.append(
-            add_audit(
-                database_url,
-                org,
-                age=age,
-                formulas=formulas,
-                issues=issues,
-                by_severity=severities,
-                archived=archived,
-            )
+    org.audit_ids.extend(
+        seed_history(
+            database_url,
+            org,
+            audits=audits,
+            usage={0: 3, 2: 2},
+            window=(4, dt.timedelta(seconds=45)),
         )
-    set_usage(database_url, org, this_month(), 3)
-    set_usage(database_url, org, this_month(2), 2)
-    set_rate_limit_window(database_url, org, 4, dt.timedelta(seconds=45))
+    )
     return org
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -212,6 +213,27 @@ async def subscribed_org(
     return org_uuid, customer, subscription
 
 
+@dataclass(frozen=True)
+class Subscribed:
+    org_uuid: str
+    customer: str
+    subscription: str
+
+    def event(self, event_type: str, created: int, **fields: Any) -> dict[str, Any]:
+        """An event about this subscription (see `subscription_event`)."""
+        return subscription_event(event_type, self.subscription, self.customer, created, **fields)
+
+    def invoice(self, event_type: str, created: int) -> dict[str, Any]:
+        """An invoice event of this subscription."""
+        return invoice_event(event_type, self.subscription, self.customer, created)
+
+
+@pytest.fixture
+async def subscribed(stripe_client: AsyncTestClient[Litestar], database_url: str) -> Subscribed:
+    """An org that bought pro through a Checkout completed at 1_800_000_000."""
+    return Subscribed(*await subscribed_org(stripe_client, database_url, 1_800_000_000))
+
+
 def at(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
@@ -242,28 +264,20 @@ async def test_checkout_completion_links_stripe_to_the_organization_and_sets_the
 
 
 async def test_a_subscription_update_sets_plan_status_period_and_cancel_at(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
-    body = subscription_event(
-        "customer.subscription.updated",
-        subscription,
-        customer,
-        1_800_000_100,
-        price=PRICE_ENTERPRISE,
-        cancel_at=PERIOD_END,
+    body = subscribed.event(
+        "customer.subscription.updated", 1_800_000_100, price=PRICE_ENTERPRISE, cancel_at=PERIOD_END
     )
 
     response = await deliver(stripe_client, body)
 
     assert response.json()["outcome"] == "applied"
-    assert await subscription_row(database_url, org_uuid) == {
+    assert await subscription_row(database_url, subscribed.org_uuid) == {
         "plan": "enterprise",
         "status": "active",
-        "stripe_customer_id": customer,
-        "stripe_subscription_id": subscription,
+        "stripe_customer_id": subscribed.customer,
+        "stripe_subscription_id": subscribed.subscription,
         "current_period_start": at(PERIOD_START),
         "current_period_end": at(PERIOD_END),
         "cancel_at": at(PERIOD_END),
@@ -271,14 +285,9 @@ async def test_a_subscription_update_sets_plan_status_period_and_cancel_at(
 
 
 async def test_the_legacy_subscription_shape_carries_the_period_at_the_top(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
-    body = subscription_event(
-        "customer.subscription.updated", subscription, customer, 1_800_000_100
-    )
+    body = subscribed.event("customer.subscription.updated", 1_800_000_100)
     body["data"]["object"]["items"]["data"][0].pop("current_period_start")
     body["data"]["object"]["items"]["data"][0].pop("current_period_end")
     body["data"]["object"]["current_period_start"] = PERIOD_START + 1
@@ -286,7 +295,7 @@ async def test_the_legacy_subscription_shape_carries_the_period_at_the_top(
 
     await deliver(stripe_client, body)
 
-    row = await subscription_row(database_url, org_uuid)
+    row = await subscription_row(database_url, subscribed.org_uuid)
     assert (row["current_period_start"], row["current_period_end"]) == (
         at(PERIOD_START + 1),
         at(PERIOD_END + 1),
@@ -314,53 +323,33 @@ async def test_a_subscription_found_by_its_metadata_links_an_organization(
 
 
 async def test_a_deleted_subscription_moves_the_organization_to_free(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
-    body = subscription_event(
-        "customer.subscription.deleted", subscription, customer, 1_800_000_100, status="canceled"
-    )
+    body = subscribed.event("customer.subscription.deleted", 1_800_000_100, status="canceled")
 
     await deliver(stripe_client, body)
 
-    row = await subscription_row(database_url, org_uuid)
+    row = await subscription_row(database_url, subscribed.org_uuid)
     assert (row["plan"], row["status"]) == ("free", "canceled")
 
 
 async def test_a_failed_invoice_marks_the_subscription_past_due(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
+    await deliver(stripe_client, subscribed.invoice("invoice.payment_failed", 1_800_000_100))
 
-    await deliver(
-        stripe_client,
-        invoice_event("invoice.payment_failed", subscription, customer, 1_800_000_100),
-    )
-
-    row = await subscription_row(database_url, org_uuid)
+    row = await subscription_row(database_url, subscribed.org_uuid)
     assert (row["plan"], row["status"]) == ("pro", "past_due")
 
 
 async def test_a_paid_invoice_makes_the_subscription_active_again(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
-    await deliver(
-        stripe_client,
-        invoice_event("invoice.payment_failed", subscription, customer, 1_800_000_100),
-    )
+    await deliver(stripe_client, subscribed.invoice("invoice.payment_failed", 1_800_000_100))
 
-    await deliver(
-        stripe_client, invoice_event("invoice.paid", subscription, customer, 1_800_000_200)
-    )
+    await deliver(stripe_client, subscribed.invoice("invoice.paid", 1_800_000_200))
 
-    assert (await subscription_row(database_url, org_uuid))["status"] == "active"
+    assert (await subscription_row(database_url, subscribed.org_uuid))["status"] == "active"
 
 
 async def test_the_stripe_webhook_alias_path_applies_events_too(
@@ -379,24 +368,21 @@ async def test_the_stripe_webhook_alias_path_applies_events_too(
 
 
 async def test_a_replayed_event_changes_nothing(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
-    failed = invoice_event("invoice.payment_failed", subscription, customer, 1_800_000_100)
+    failed = subscribed.invoice("invoice.payment_failed", 1_800_000_100)
     await deliver(stripe_client, failed)
     await query(
         database_url,
         "update subscriptions set status = 'active' where organization_id = %s",
-        org_uuid,
+        subscribed.org_uuid,
     )
 
     response = await deliver(stripe_client, failed)
 
     assert response.status_code == 200
     assert response.json()["outcome"] == "duplicate"
-    assert (await subscription_row(database_url, org_uuid))["status"] == "active"
+    assert (await subscription_row(database_url, subscribed.org_uuid))["status"] == "active"
     assert await recorded_events(database_url, failed["id"]) == [
         ("invoice.payment_failed", "applied")
     ]
@@ -428,27 +414,16 @@ async def test_two_concurrent_deliveries_of_one_event_apply_it_once(
 
 
 async def test_an_older_event_arriving_late_is_ignored(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
-    newer = subscription_event(
-        "customer.subscription.updated",
-        subscription,
-        customer,
-        1_800_000_300,
-        price=PRICE_ENTERPRISE,
-    )
-    older = subscription_event(
-        "customer.subscription.updated", subscription, customer, 1_800_000_200, status="past_due"
-    )
+    newer = subscribed.event("customer.subscription.updated", 1_800_000_300, price=PRICE_ENTERPRISE)
+    older = subscribed.event("customer.subscription.updated", 1_800_000_200, status="past_due")
     await deliver(stripe_client, newer)
 
     response = await deliver(stripe_client, older)
 
     assert response.json()["outcome"] == "stale"
-    row = await subscription_row(database_url, org_uuid)
+    row = await subscription_row(database_url, subscribed.org_uuid)
     assert (row["plan"], row["status"]) == ("enterprise", "active")
     assert await recorded_events(database_url, older["id"]) == [
         ("customer.subscription.updated", "stale")
@@ -474,37 +449,27 @@ async def test_the_subscriptions_created_event_after_checkout_still_fills_the_pe
 
 
 async def test_a_canceled_subscription_is_not_revived_by_an_update_of_the_same_second(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
-    deleted = subscription_event(
-        "customer.subscription.deleted", subscription, customer, 1_800_000_100, status="canceled"
-    )
-    update = subscription_event(
-        "customer.subscription.updated", subscription, customer, 1_800_000_100
-    )
+    deleted = subscribed.event("customer.subscription.deleted", 1_800_000_100, status="canceled")
+    update = subscribed.event("customer.subscription.updated", 1_800_000_100)
     await deliver(stripe_client, deleted)
 
     response = await deliver(stripe_client, update)
 
     assert response.json()["outcome"] == "stale"
-    row = await subscription_row(database_url, org_uuid)
+    row = await subscription_row(database_url, subscribed.org_uuid)
     assert (row["plan"], row["status"]) == ("free", "canceled")
 
 
 async def test_a_late_event_of_a_replaced_subscription_is_superseded(
-    stripe_client: AsyncTestClient[Litestar], database_url: str
+    stripe_client: AsyncTestClient[Litestar], database_url: str, subscribed: Subscribed
 ) -> None:
-    org_uuid, customer, subscription = await subscribed_org(
-        stripe_client, database_url, 1_800_000_000
-    )
     old_subscription = unique_id("sub")
     body = subscription_event(
         "customer.subscription.deleted",
         old_subscription,
-        customer,
+        subscribed.customer,
         1_800_000_100,
         status="canceled",
     )
@@ -512,11 +477,11 @@ async def test_a_late_event_of_a_replaced_subscription_is_superseded(
     response = await deliver(stripe_client, body)
 
     assert response.json()["outcome"] == "superseded"
-    row = await subscription_row(database_url, org_uuid)
+    row = await subscription_row(database_url, subscribed.org_uuid)
     assert (row["plan"], row["status"], row["stripe_subscription_id"]) == (
         "pro",
         "active",
-        subscription,
+        subscribed.subscription,
     )
 
 

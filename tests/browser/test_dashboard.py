@@ -24,11 +24,10 @@ from sheetbrain.app import create_app
 from sheetbrain.settings import REPO_ROOT, Settings
 from support.live_server import running_server
 from support.stats_data import (
+    PastAudit,
     SeededOrg,
-    add_audit,
+    seed_history,
     seed_org,
-    set_rate_limit_window,
-    set_usage,
     this_month,
 )
 
@@ -51,33 +50,26 @@ README_PICTURE = REPO_ROOT / "docs" / "dashboard.png"
 # Audits per month, oldest (11 months ago) to this month.
 MONTHLY_AUDITS = [4, 6, 5, 9, 12, 10, 14, 13, 17, 21, 19, 8]
 HOUR = dt.timedelta(hours=1)
-AUDITS = [  # age, formulas, issues, findings by severity, AI status, archived
-    (HOUR, 120, 9, {"error": 2, "warning": 5, "info": 2}, "ok", False),
-    (3 * HOUR, 48, 3, {"warning": 3}, "ok", False),
-    (26 * HOUR, 640, 0, {}, "ok", False),
-    (3 * 24 * HOUR, 15, 4, {"error": 1, "warning": 3}, "unavailable", False),
-    (120 * 24 * HOUR, 80, 2, {"warning": 2}, "ok", True),
+MODEL = "claude-sonnet-4-6"
+AUDITS = [
+    PastAudit(HOUR, 120, 9, {"error": 2, "warning": 5, "info": 2}, ai_status="ok", model=MODEL),
+    PastAudit(3 * HOUR, 48, 3, {"warning": 3}, ai_status="ok", model=MODEL),
+    PastAudit(26 * HOUR, 640, 0, {}, ai_status="ok", model=MODEL),
+    PastAudit(3 * 24 * HOUR, 15, 4, {"error": 1, "warning": 3}, ai_status="unavailable"),
+    PastAudit(120 * 24 * HOUR, 80, 2, {"warning": 2}, archived=True, ai_status="ok", model=MODEL),
 ]
 
 
 @pytest.fixture(scope="module")
 def northwind(database_url: str) -> SeededOrg:
     org = seed_org(database_url, name="Northwind Finance")
-    for age, formulas, issues, severities, ai_status, archived in AUDITS:
-        add_audit(
-            database_url,
-            org,
-            age=age,
-            formulas=formulas,
-            issues=issues,
-            by_severity=severities,
-            ai_status=ai_status,
-            model="claude-sonnet-4-6" if ai_status == "ok" else None,
-            archived=archived,
-        )
-    for months_back, count in enumerate(reversed(MONTHLY_AUDITS)):
-        set_usage(database_url, org, this_month(months_back), count)
-    set_rate_limit_window(database_url, org, 37, dt.timedelta(seconds=50))
+    seed_history(
+        database_url,
+        org,
+        audits=AUDITS,
+        usage=dict(enumerate(reversed(MONTHLY_AUDITS))),
+        window=(37, dt.timedelta(seconds=50)),
+    )
     return org
 
 

@@ -9,16 +9,15 @@ import pytest
 import respx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from pydantic import SecretStr
 
 from contract.addon import load_request, replay
 from sheetbrain.app import create_app
 from sheetbrain.settings import Settings
 from sheetbrain.store.gateway import Gateway
 from support.clients import LOOPBACK
-from support.google_id_tokens import CLIENT_ID, JWKS_URL, TOKEN_SECRET, GoogleAccounts
+from support.google_id_tokens import GoogleAccounts
 from support.ids import unique_id
-from support.production import addon_production_settings
+from support.production import addon_production_settings, with_addon_sign_in
 
 GOOGLE = GoogleAccounts(kid="contract-google-key")
 
@@ -36,13 +35,7 @@ class AddonSession:
 
 @pytest.fixture
 def addon_settings(local_settings: Settings) -> Settings:
-    return local_settings.model_copy(
-        update={
-            "token_secret": SecretStr(TOKEN_SECRET),
-            "google_client_ids": [CLIENT_ID],
-            "google_jwks_url": JWKS_URL,
-        }
-    )
+    return with_addon_sign_in(local_settings)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ several API replicas; the counts must still be exact.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -19,11 +19,12 @@ from sheetbrain.audit import AuditLimits, AuditRequestBody, run_audit
 from sheetbrain.audit.request import survey
 from sheetbrain.errors import PaymentRequired
 from sheetbrain.identity import Identity
-from sheetbrain.review import PolicyForReview, ReviewOutcome, ShapeForReview
+from sheetbrain.review import ReviewOutcome, ShapeForReview
 from sheetbrain.store.audits import RateLimitRefused, begin_audit, check_rate_limit
 from sheetbrain.store.gateway import Gateway
 from sheetbrain.store.identity import provision
 from support.ids import unique_id
+from support.reviewers import ReviewerDouble
 
 pytestmark = pytest.mark.db
 
@@ -32,14 +33,8 @@ REQUESTS_PER_CLIENT = 3
 RATE_LIMIT = 100
 
 
-class NoFindingsReviewer:
-    async def review(
-        self,
-        shapes: Sequence[ShapeForReview],
-        policies: Sequence[PolicyForReview],
-        sheet_context: Mapping[str, str],
-    ) -> ReviewOutcome:
-        return ReviewOutcome("ok", "claude-test", (), 10, 1, 0, 0, None)
+def no_findings(shapes: Sequence[ShapeForReview]) -> ReviewOutcome:
+    return ReviewOutcome("ok", "claude-test", (), 10, 1, 0, 0, None)
 
 
 def committed(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
@@ -155,7 +150,7 @@ async def test_twenty_concurrent_audits_with_five_left_let_exactly_five_through(
 
     async def one_audit() -> str:
         try:
-            await run_audit(request, who, gateway, NoFindingsReviewer())
+            await run_audit(request, who, gateway, ReviewerDouble(no_findings))
         except PaymentRequired:
             return "refused"
         return "audited"

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from psycopg_pool import AsyncConnectionPool
 from supabase import AsyncClientOptions, acreate_client
 
 from sheetbrain.store.errors import Unavailable
 from sheetbrain.store.gateway import Gateway
-from sheetbrain.store.postgres import PostgresTransport
 from sheetbrain.store.postgrest import SupabaseTransport
-
-CLOSED_PORT_URL = "postgresql://postgres@127.0.0.1:9/postgres?connect_timeout=1"
+from support.unreachable import unreachable_gateway
 
 
 @pytest.mark.slow
 async def test_the_psycopg_transport_reports_a_closed_port_as_unavailable() -> None:
-    pool = AsyncConnectionPool(CLOSED_PORT_URL, min_size=0, max_size=1, timeout=1, open=False)
-    await pool.open(wait=False)
-    gateway = Gateway(PostgresTransport(pool))
+    gateway = await unreachable_gateway()
     try:
         with pytest.raises(Unavailable):
             await gateway.rpc("applied_migrations", {}, list[str])

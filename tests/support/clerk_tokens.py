@@ -64,6 +64,19 @@ class ClerkInstance:
             claims, self.private_key, algorithm="RS256", headers={"kid": kid or self.kid}
         )
 
+    # Forgeries of a session token for `user_id`, made without the private key (or, for
+    # the tampered one, by editing a genuine token).
+
+    def unsigned_token(self, user_id: str) -> str:
+        return unsigned_token(self.claims(user_id))
+
+    def hs256_token_keyed_with_the_public_key(self, user_id: str) -> str:
+        """The algorithm-confusion attack: HS256 with the public key as the HMAC secret."""
+        return hs256_token(self.claims(user_id), self.public_pem(), kid=self.kid)
+
+    def tampered_token(self, user_id: str, **changes: Any) -> str:
+        return tampered(self.token(self.claims(user_id)), **changes)
+
 
 def unsigned_token(claims: dict[str, Any]) -> str:
     """`alg: none`: no signature at all."""

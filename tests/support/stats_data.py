@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 
 import psycopg
 
@@ -87,6 +88,19 @@ def add_audit(
     return row[0]
 
 
+@dataclass(frozen=True)
+class PastAudit:
+    """An audit for `seed_history` to seed: `add_audit`'s arguments."""
+
+    age: dt.timedelta
+    formulas: int
+    issues: int = 0
+    by_severity: dict[str, int] = field(default_factory=dict)
+    archived: bool = False
+    ai_status: str = "disabled"
+    model: str | None = None
+
+
 def set_usage(database_url: str, org: SeededOrg, month: str, count: int) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
@@ -111,3 +125,20 @@ def set_rate_limit_window(
                      window_reset_at = excluded.window_reset_at""",
             (org.organization_id, requests, resets_in),
         )
+
+
+def seed_history(
+    database_url: str,
+    org: SeededOrg,
+    *,
+    audits: Iterable[PastAudit],
+    usage: Mapping[int, int],
+    window: tuple[int, dt.timedelta],
+) -> list[uuid.UUID]:
+    """The org's audits, its usage by months back (0 is this month) and its rate-limit
+    window (requests, resets in); returns the audits' ids."""
+    audit_ids = [add_audit(database_url, org, **asdict(audit)) for audit in audits]
+    for months_back, count in usage.items():
+        set_usage(database_url, org, this_month(months_back), count)
+    set_rate_limit_window(database_url, org, *window)
+    return audit_ids

@@ -14,15 +14,7 @@ from sheetbrain.auth.jwks import JwksCache
 from sheetbrain.errors import Unauthorized
 from sheetbrain.identity import Identity
 from sheetbrain.settings import Settings
-from support.clerk_tokens import (
-    AUTHORIZED_PARTY,
-    ISSUER,
-    JWKS_URL,
-    ClerkInstance,
-    hs256_token,
-    tampered,
-    unsigned_token,
-)
+from support.clerk_tokens import AUTHORIZED_PARTY, ISSUER, JWKS_URL, ClerkInstance
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +171,7 @@ async def test_a_token_without_an_authorized_party_is_refused_when_parties_are_c
 
 
 async def test_an_unsigned_token_is_refused(clerk: ClerkInstance, verifier: ClerkVerifier) -> None:
-    token = unsigned_token(clerk.claims("user_1"))
+    token = clerk.unsigned_token("user_1")
 
     assert await rejection(verifier, token) == "The session token must be signed with RS256."
 
@@ -187,7 +179,7 @@ async def test_an_unsigned_token_is_refused(clerk: ClerkInstance, verifier: Cler
 async def test_a_token_signed_with_hs256_using_the_public_key_as_secret_is_refused(
     clerk: ClerkInstance, verifier: ClerkVerifier
 ) -> None:
-    token = hs256_token(clerk.claims("user_1"), clerk.public_pem(), kid=clerk.kid)
+    token = clerk.hs256_token_keyed_with_the_public_key("user_1")
 
     assert await rejection(verifier, token) == "The session token must be signed with RS256."
 
@@ -195,7 +187,7 @@ async def test_a_token_signed_with_hs256_using_the_public_key_as_secret_is_refus
 async def test_a_token_with_a_tampered_payload_is_refused(
     clerk: ClerkInstance, verifier: ClerkVerifier
 ) -> None:
-    token = tampered(clerk.token(clerk.claims("user_1")), sub="user_admin")
+    token = clerk.tampered_token("user_1", sub="user_admin")
 
     assert await rejection(verifier, token) == "The session token is invalid."
 

@@ -3,18 +3,8 @@ ranges shorter than their siblings', subtotals counted twice."""
 
 import pytest
 
-from sheetbrain.formulas import CellInput, Severity, audit
-
-
-def sheet(cells):
-    return [
-        CellInput(a, v) if isinstance(v, str) and v.startswith("=") else CellInput(a, None, v)
-        for a, v in cells.items()
-    ]
-
-
-def found(cells, rule_id):
-    return [f for f in audit(sheet(cells)).findings if f.rule_id == rule_id]
+from sheetbrain.formulas import Severity, audit
+from support.sheets import found, sheet
 
 
 def statement(first=4, last=8, title="Revenues"):

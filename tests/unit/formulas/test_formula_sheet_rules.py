@@ -1,21 +1,7 @@
 """Sheet-wide rules: omitted adjacent cells, circular references (and basic inconsistency)."""
 
-from sheetbrain.formulas import AuditConfig, CellInput, audit
-
-
-def sheet(cells):
-    """{address: formula-or-value} -> CellInputs."""
-    return [
-        CellInput(a, v, None) if isinstance(v, str) and v.startswith("=") else CellInput(a, None, v)
-        for a, v in cells.items()
-    ]
-
-
-DEFAULTS = AuditConfig()
-
-
-def found(cells, rule_id, config=DEFAULTS):
-    return [f for f in audit(sheet(cells), config).findings if f.rule_id == rule_id]
+from sheetbrain.formulas import AuditConfig
+from support.sheets import found
 
 
 def column_of_copies(column="C", rows=range(2, 9), template="=A{r}*B{r}"):

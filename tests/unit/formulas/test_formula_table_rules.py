@@ -3,25 +3,11 @@ references, formulas typed into data, and how confident each finding is."""
 
 import pytest
 
-from sheetbrain.formulas import AuditConfig, CellInput, Severity, audit
+from sheetbrain.formulas import AuditConfig, Severity, audit
 from sheetbrain.formulas.regions import FormulaRun, SheetCell
 from sheetbrain.formulas.rules.constants import added_literals
 from sheetbrain.formulas.rules.runs import run_confidence
-
-
-def sheet(cells):
-    """{address: formula | number | text} -> CellInputs."""
-    return [
-        CellInput(a, v, None) if isinstance(v, str) and v.startswith("=") else CellInput(a, None, v)
-        for a, v in cells.items()
-    ]
-
-
-DEFAULTS = AuditConfig()
-
-
-def found(cells, rule_id, config=DEFAULTS):
-    return [f for f in audit(sheet(cells), config).findings if f.rule_id == rule_id]
+from support.sheets import found, sheet
 
 
 def column(template, rows, col="D"):
