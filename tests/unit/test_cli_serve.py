@@ -3,6 +3,7 @@ loads only what a subcommand uses."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -76,3 +77,22 @@ def test_the_audit_command_starts_without_the_database_and_web_stack():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_json_audit_of_one_file_loads_neither_rich_nor_the_worker_pool(tmp_path):
+    # the table, the live bar, parallel workers and SARIF's version lookup each need a
+    # module that is a large share of start-up; a one-file JSON run uses none of them
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("1,2,=A1+B1\n")
+    unused = ("rich", "concurrent.futures", "multiprocessing", "importlib.metadata")
+    probe = (
+        "import sys; from sheetbrain.cli import cli\n"
+        "try:\n"
+        f"    cli.main(['audit', {str(sheet)!r}, '--format', 'json'], standalone_mode=False)\n"
+        "finally:\n"
+        f"    print(sorted(m for m in {unused!r} if m in sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter, our own probe
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert (result.stderr.strip(), json.loads(result.stdout)["summary"]["formulas"]) == ("[]", 1)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
-
 import click
-from rich.console import Console
 
 from sheetbrain.formulas import Severity
 from sheetbrain.offline.batch import AuditOptions, audit_files, default_jobs
 from sheetbrain.offline.discover import discover
 from sheetbrain.offline.progress import RunProgress
 from sheetbrain.offline.records import FileResult, RunReport
-from sheetbrain.offline.renderers import render_csv, render_json, render_sarif, render_table
+from sheetbrain.offline.renderers import render_csv, render_json, render_sarif
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -104,7 +100,7 @@ def audit_command(
     options = AuditOptions(
         sheet, max_nesting, Severity(min_severity), min_confidence, output_format == "json"
     )
-    with RunProgress(len(discovery.targets), Console(stderr=True)) as progress:
+    with RunProgress.on_stderr(len(discovery.targets)) as progress:
         results = audit_files(
             discovery.targets,
             options,
@@ -122,6 +118,8 @@ def audit_command(
     elif output_format == "csv":
         click.echo(render_csv(run), nl=False)
     else:
+        from sheetbrain.offline.table import render_table  # loads rich: only this format needs it
+
         click.echo(render_table(run), nl=False)
     if run.unreadable:
         raise SystemExit(EXIT_UNREADABLE)
@@ -130,6 +128,10 @@ def audit_command(
 
 
 def _version() -> str:
+    # importlib.metadata costs a tenth of the command's start-up; only SARIF names a version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
     try:
         return package_version("sheetbrain")
     except PackageNotFoundError:

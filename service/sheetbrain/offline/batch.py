@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sheetbrain.formulas import AuditConfig, AuditReport, Finding, Severity, audit
 from sheetbrain.offline.discover import Target
 from sheetbrain.offline.readers import MAX_FILE_BYTES, WorkbookReadError, read_cells
 from sheetbrain.offline.records import FileResult, FindingRecord, ShapeRecord, SheetResult
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from multiprocessing.context import BaseContext
 
 # A fresh worker after this many files, so whatever a reader or the engine keeps cannot
 # pile up over a run of thousands of files (one process auditing the same six workbooks
@@ -67,6 +69,10 @@ def audit_files(
             results.append(audit_file(target, options))
             on_done(results[-1])
         return results
+    # the pool's modules are a tenth of the command's start-up: a run of one file,
+    # like the pre-commit hook's usual call, never loads them
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(targets)),
         mp_context=_worker_context(),
@@ -80,13 +86,15 @@ def audit_files(
         return results
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
+def _worker_context() -> BaseContext:
     """Workers forked from a clean server process that has imported the engine once.
 
     Not plain fork: the parent runs a progress thread, and forking a threaded process can
     deadlock (max_tasks_per_child refuses fork anyway). Not plain spawn where it can be
     helped: each spawned worker would import the `sheetbrain` command again (about 0.6 s).
     """
+    import multiprocessing
+
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")  # Windows
     context = multiprocessing.get_context("forkserver")
@@ -95,6 +103,8 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 
 
 def _outcome(future: Future[FileResult], target: Target) -> FileResult:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result()
     except BrokenProcessPool:
