@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from sheetbrain.formulas.catalog import Issue, ShapeContext, register
@@ -362,14 +363,19 @@ def drifted_input_reference(context: SheetContext) -> Iterator[Issue]:
     reference lacked its `$` and moved with the copy (=B29*S22 among =Bn*$S$2)."""
     if context.regions.known is None:
         return  # no values: nothing says which cells are blank
-    groups: dict[tuple[bool, int, str], list[SheetCell]] = {}
     skeletons: dict[str, str] = {}
     for cell in context.cells.values():
-        if cell.shape is None or "!" in cell.shape:
-            continue  # other sheets' references are not in `areas`, so slots would not align
-        skeleton = skeletons.get(cell.shape)
-        if skeleton is None:
-            skeleton = skeletons[cell.shape] = _R1C1.sub("@", cell.shape)
+        if cell.shape is not None and cell.shape not in skeletons and "!" not in cell.shape:
+            # other sheets' references are not in `areas`, so slots would not align
+            skeletons[cell.shape] = _R1C1.sub("@", cell.shape)
+    # a skeleton written in one shape only cannot hold a drifted copy: skip its cells
+    # (most of a sheet) instead of grouping them
+    mixed = {skeleton for skeleton, shapes in Counter(skeletons.values()).items() if shapes > 1}
+    groups: dict[tuple[bool, int, str], list[SheetCell]] = {}
+    for cell in context.cells.values():
+        if cell.shape is None or skeletons.get(cell.shape) not in mixed:
+            continue
+        skeleton = skeletons[cell.shape]
         groups.setdefault((True, cell.column, skeleton), []).append(cell)
         groups.setdefault((False, cell.row, skeleton), []).append(cell)
     reported: set[int] = set()
