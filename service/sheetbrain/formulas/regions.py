@@ -490,21 +490,22 @@ class Regions:
         only formulas copied along it count: a lone formula at the end of a row of inputs
         computes from them, it is not what they should hold."""
         seen: set[str] = set()
+        row, column = cell.row, cell.column
         for vertical, found, places, at in (
-            (True, self.formulas_by_column, self._formula_columns, cell.row),
-            (False, self.formulas_by_row, self._formula_rows, cell.column),
+            (True, self.formulas_by_column, self._formula_columns, row),
+            (False, self.formulas_by_row, self._formula_rows, column),
         ):
-            line = found.get(cell.column if vertical else cell.row)
-            if not line or (not vertical and not self.copies_along_row(cell.row)):
+            line = found.get(column if vertical else row)
+            if not line or (not vertical and not self.copies_along_row(row)):
                 continue
-            split = bisect.bisect_left(places[cell.column if vertical else cell.row], at)
+            split = bisect.bisect_left(places[column if vertical else row], at)
             before = range(split - 1, max(-1, split - 1 - _NEARBY_CELLS), -1)
             after = range(split, min(len(line), split + _NEARBY_CELLS))
             for side in (before, after):
                 distinct = 0
                 for index in side:
                     other = line[index]
-                    if other.shape is None or other.position == cell.position:
+                    if other.shape is None or (other.row == row and other.column == column):
                         continue
                     if not vertical and not self._copied_along_row(other):
                         continue

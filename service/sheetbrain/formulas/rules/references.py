@@ -14,7 +14,6 @@ from sheetbrain.formulas.nodes import (
     Name,
     Node,
     Reference,
-    walk,
     walk_with_ancestors,
 )
 from sheetbrain.formulas.references import (
@@ -53,9 +52,7 @@ _SLIP_BASE = 0.65
 
 @register(SHAPE_RULES, "broken-reference", Severity.ERROR, {"errors"}, "Formula contains #REF!")
 def broken_reference(context: ShapeContext) -> Iterator[Issue]:
-    broken = [
-        n.text for n in walk(context.tree) if isinstance(n, ErrorLiteral) and n.code == "#REF!"
-    ]
+    broken = [n.text for n in context.nodes if isinstance(n, ErrorLiteral) and n.code == "#REF!"]
     if broken:
         yield Issue(
             f"Refers to {', '.join(broken)}: a referenced cell, row, column or sheet was deleted",
@@ -69,7 +66,7 @@ def broken_reference(context: ShapeContext) -> Iterator[Issue]:
 )
 def error_literal(context: ShapeContext) -> Iterator[Issue]:
     codes = sorted(
-        {n.code for n in walk(context.tree) if isinstance(n, ErrorLiteral) and n.code != "#REF!"}
+        {n.code for n in context.nodes if isinstance(n, ErrorLiteral) and n.code != "#REF!"}
     )
     if codes:
         yield Issue(
@@ -143,7 +140,7 @@ def absolute_reference_has_name(context: ShapeContext) -> Iterator[Issue]:
     found: list[tuple[str, str]] = []
     references = [
         n
-        for n in walk(context.tree)
+        for n in context.nodes
         if isinstance(n, Reference) and n.workbook is None and n.area.has_absolute_part
     ]
     for reference in sorted(references, key=lambda r: r.position, reverse=True):
@@ -171,7 +168,7 @@ def absolute_reference_has_name(context: ShapeContext) -> Iterator[Issue]:
 
 def _whole_references(context: ShapeContext) -> Iterator[tuple[Reference, str | None]]:
     """Whole-column/row references with the function they are an argument of."""
-    for node, ancestors in walk_with_ancestors(context.tree):
+    for node, ancestors in context.walked:
         if isinstance(node, Reference) and node.area.kind in (
             ReferenceKind.COLUMNS,
             ReferenceKind.ROWS,
