@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Generic, TypeVar
 
 from sheetbrain.formulas.model import AuditConfig, Severity
-from sheetbrain.formulas.nodes import Node
+from sheetbrain.formulas.nodes import Node, walk_with_ancestors
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class Issue:
     cell_indices: tuple[int, ...] = ()  # sheet rules only: which cells
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ShapeContext:
     """One unique formula shape, parsed once; `formula` is its representative cell's text."""
 
@@ -44,6 +45,17 @@ class ShapeContext:
     tree: Node
     config: AuditConfig
     sheet: str | None
+
+    @cached_property
+    def walked(self) -> tuple[tuple[Node, tuple[Node, ...]], ...]:
+        """Each node of the tree with its ancestors, in pre-order (as `walk_with_ancestors`):
+        most rules look at every node, so the tree is walked once for all of them."""
+        return tuple(walk_with_ancestors(self.tree))
+
+    @cached_property
+    def nodes(self) -> tuple[Node, ...]:
+        """Each node of the tree in pre-order (as `walk`)."""
+        return tuple(node for node, _ in self.walked)
 
 
 ContextT = TypeVar("ContextT")

@@ -11,7 +11,7 @@ from sheetbrain.formulas.catalog import PARSE_ERROR, Issue, Rule, RuleInfo, Shap
 from sheetbrain.formulas.errors import FormulaError
 from sheetbrain.formulas.evidence import ParsedShape
 from sheetbrain.formulas.model import AuditConfig, AuditReport, CellInput, Finding, Shape
-from sheetbrain.formulas.nodes import Binary, Call, Group, Node, Reference, walk_with_ancestors
+from sheetbrain.formulas.nodes import Binary, Call, Group, Node, Reference
 from sheetbrain.formulas.parser import parse_formula
 from sheetbrain.formulas.references import ReferenceKind, parse_address
 from sheetbrain.formulas.regions import Position, SheetCell, cell_value
@@ -183,8 +183,9 @@ def _analyse_shape(
         for rule in rules:
             issues = list(rule.check(context))
             findings += _findings(rule.info, issues, config, indices, addresses, to_shape)
-        shape = Shape(group.shape, address, formula, addresses, indices, _functions(tree))
-        return _ShapeAnalysis(shape, _shape_references(tree, origin, sheet), findings, tree)
+        shape = Shape(group.shape, address, formula, addresses, indices, _functions(context))
+        references = _shape_references(context, origin, sheet)
+        return _ShapeAnalysis(shape, references, findings, tree)
     except FormulaError as error:
         reason, issue = error.reason, _parse_issue(error)
     # the parser bounds tree depth, so this is a last line of defence for the
@@ -253,9 +254,9 @@ def _findings(
     ]
 
 
-def _functions(tree: Node) -> tuple[str, ...]:
+def _functions(context: ShapeContext) -> tuple[str, ...]:
     names: dict[str, None] = {}
-    for node, _ in walk_with_ancestors(tree):
+    for node in context.nodes:
         if isinstance(node, Call):
             names.setdefault(node.name)
     return tuple(names)
@@ -273,7 +274,7 @@ def _divides_by(call: Call, ancestors: tuple[Node, ...]) -> bool:
 
 
 def _shape_references(
-    tree: Node, origin: tuple[int, int] | None, sheet: str | None
+    context: ShapeContext, origin: tuple[int, int] | None, sheet: str | None
 ) -> ShapeReferences:
     """Same-sheet references of the representative, relative to its cell."""
     if origin is None:
@@ -282,7 +283,7 @@ def _shape_references(
     aggregated: list[RelativeArea] = []
     counted: list[RelativeArea] = []
     calculated: list[RelativeArea] = []
-    for node, ancestors in walk_with_ancestors(tree):
+    for node, ancestors in context.walked:
         if not isinstance(node, Reference) or node.workbook is not None:
             continue
         if node.sheet is not None and (sheet is None or node.sheet.upper() != sheet.upper()):

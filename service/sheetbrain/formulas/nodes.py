@@ -130,17 +130,19 @@ Node: TypeAlias = (
 
 
 def children(node: Node) -> tuple[Node, ...]:
-    match node:
-        case Call(args=args):
-            return args
-        case Unary(operand=operand) | Percent(operand=operand) | Group(inner=operand):
-            return (operand,)
-        case Binary(left=left, right=right):
-            return (left, right)
-        case ArrayConstant(rows=rows):
-            return tuple(item for row in rows for item in row)
-        case _:
-            return ()
+    # every rule walks every tree: a chain of isinstance checks is about twice as fast as a
+    # `match` on class patterns here
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Group):
+        return (node.inner,)
+    if isinstance(node, Unary | Percent):
+        return (node.operand,)
+    if isinstance(node, ArrayConstant):
+        return tuple(item for row in node.rows for item in row)
+    return ()
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -149,7 +151,9 @@ def walk(node: Node) -> Iterator[Node]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(children(current)))
+        below = children(current)
+        if below:
+            stack.extend(reversed(below))
 
 
 def walk_with_ancestors(node: Node) -> Iterator[tuple[Node, tuple[Node, ...]]]:
@@ -158,8 +162,10 @@ def walk_with_ancestors(node: Node) -> Iterator[tuple[Node, tuple[Node, ...]]]:
     while stack:
         current, ancestors = stack.pop()
         yield current, ancestors
-        below = (*ancestors, current)
-        stack.extend((child, below) for child in reversed(children(current)))
+        below = children(current)
+        if below:  # leaves (most nodes) need no ancestors tuple of their own
+            path = (*ancestors, current)
+            stack.extend([(child, path) for child in reversed(below)])
 
 
 def unwrap(node: Node) -> Node:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cached_property
+from operator import attrgetter
 
 from sheetbrain.formulas.evaluate import ERROR_CODES, ErrorValue, NotEvaluable, Value
 from sheetbrain.formulas.references import format_address
@@ -167,7 +168,31 @@ def _place(part: str, origin: int) -> int:
     return origin + _offset(part) if _is_relative(part) else int(part)
 
 
-_Key = Callable[[SheetCell], int]
+_ROW = attrgetter("row")
+_COLUMN = attrgetter("column")
+
+
+def _lines(cells: Iterable[SheetCell], vertical: bool) -> dict[int, list[SheetCell]]:
+    """The cells of each column (vertical) or row, in order along it, lines in order.
+
+    Grouping first and sorting each line by one integer is much cheaper than sorting
+    every cell by (line, place); cells mostly arrive in order, so the sorts are short.
+    """
+    line_of, place_of = (_COLUMN, _ROW) if vertical else (_ROW, _COLUMN)
+    unordered: dict[int, list[SheetCell]] = {}
+    for cell in cells:
+        index = line_of(cell)
+        line = unordered.get(index)
+        if line is None:
+            unordered[index] = [cell]
+        else:
+            line.append(cell)
+    grouped: dict[int, list[SheetCell]] = defaultdict(list)
+    for index in sorted(unordered):
+        line = unordered[index]
+        line.sort(key=place_of)
+        grouped[index] = line
+    return grouped
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,22 +408,16 @@ class Regions:
     @cached_property
     def formulas_by_column(self) -> dict[int, list[SheetCell]]:
         """Formula cells of each column, top to bottom."""
-        return self._formulas_by(lambda cell: cell.column, lambda cell: cell.row)
+        return _lines(self._formula_cells, vertical=True)
 
     @cached_property
     def formulas_by_row(self) -> dict[int, list[SheetCell]]:
         """Formula cells of each row, left to right."""
-        return self._formulas_by(lambda cell: cell.row, lambda cell: cell.column)
+        return _lines(self._formula_cells, vertical=False)
 
-    def _formulas_by(self, key: _Key, order: _Key) -> dict[int, list[SheetCell]]:
-        formulas = sorted(
-            (cell for cell in self.cells.values() if cell.shape is not None),
-            key=lambda cell: (key(cell), order(cell)),
-        )
-        grouped: dict[int, list[SheetCell]] = defaultdict(list)
-        for cell in formulas:
-            grouped[key(cell)].append(cell)
-        return grouped
+    @cached_property
+    def _formula_cells(self) -> list[SheetCell]:
+        return [cell for cell in self.cells.values() if cell.shape is not None]
 
     @cached_property
     def cells_by_shape(self) -> dict[str, list[SheetCell]]:
@@ -471,21 +490,22 @@ class Regions:
         only formulas copied along it count: a lone formula at the end of a row of inputs
         computes from them, it is not what they should hold."""
         seen: set[str] = set()
+        row, column = cell.row, cell.column
         for vertical, found, places, at in (
-            (True, self.formulas_by_column, self._formula_columns, cell.row),
-            (False, self.formulas_by_row, self._formula_rows, cell.column),
+            (True, self.formulas_by_column, self._formula_columns, row),
+            (False, self.formulas_by_row, self._formula_rows, column),
         ):
-            line = found.get(cell.column if vertical else cell.row)
-            if not line or (not vertical and not self.copies_along_row(cell.row)):
+            line = found.get(column if vertical else row)
+            if not line or (not vertical and not self.copies_along_row(row)):
                 continue
-            split = bisect.bisect_left(places[cell.column if vertical else cell.row], at)
+            split = bisect.bisect_left(places[column if vertical else row], at)
             before = range(split - 1, max(-1, split - 1 - _NEARBY_CELLS), -1)
             after = range(split, min(len(line), split + _NEARBY_CELLS))
             for side in (before, after):
                 distinct = 0
                 for index in side:
                     other = line[index]
-                    if other.shape is None or other.position == cell.position:
+                    if other.shape is None or (other.row == row and other.column == column):
                         continue
                     if not vertical and not self._copied_along_row(other):
                         continue
@@ -518,17 +538,11 @@ class Regions:
     @cached_property
     def _cells_by_column(self) -> dict[int, list[SheetCell]]:
         """Numbers and formulas of each column, top to bottom."""
-        grouped: dict[int, list[SheetCell]] = defaultdict(list)
-        for column, row in sorted((column, row) for row, column in self.cells):
-            grouped[column].append(self.cells[row, column])
-        return grouped
+        return _lines(self.cells.values(), vertical=True)
 
     @cached_property
     def _cells_by_row(self) -> dict[int, list[SheetCell]]:
-        grouped: dict[int, list[SheetCell]] = defaultdict(list)
-        for position in sorted(self.cells):
-            grouped[position[0]].append(self.cells[position])
-        return grouped
+        return _lines(self.cells.values(), vertical=False)
 
     @cached_property
     def runs(self) -> tuple[FormulaRun, ...]:

@@ -19,7 +19,6 @@ from sheetbrain.formulas.nodes import (
     Percent,
     Unary,
     unwrap,
-    walk_with_ancestors,
 )
 from sheetbrain.formulas.regions import (
     SheetCell,
@@ -133,7 +132,7 @@ def _is_data_or_code(node: Number, ancestors: tuple[Node, ...]) -> bool:
 def magic_number(context: ShapeContext) -> Iterator[Issue]:
     allowed = context.config.allowed_constants
     constants: list[str] = []
-    for node, ancestors in walk_with_ancestors(context.tree):
+    for node, ancestors in context.walked:
         if not isinstance(node, Number) or abs(node.value) in allowed:
             continue
         if _expects_constant(node, ancestors) or _is_data_or_code(node, ancestors):
@@ -303,6 +302,7 @@ def _confirmed_constants(context: SheetContext) -> dict[int, Issue]:
     # a formula that reproduced none of the first numbers of a line will not start now
     misses: Counter[tuple[str, bool, int]] = Counter()
     hit: set[tuple[str, bool, int]] = set()
+    counters: dict[str, bool] = {}  # per shape: each is asked about many numbers
     for cell in regions.cells.values():
         if not cell.numeric or not isinstance(cell.value, float) or cell.value == 0:
             continue
@@ -311,7 +311,10 @@ def _confirmed_constants(context: SheetContext) -> dict[int, Issue]:
         typed = cell.value
         for formula, vertical in regions.nearby_formulas(cell):
             shape = formula.shape or ""
-            if _COUNTER.fullmatch(shape):
+            counter = counters.get(shape)
+            if counter is None:
+                counter = counters[shape] = _COUNTER.fullmatch(shape) is not None
+            if counter:
                 continue  # a typed-in sequence number agrees with a counter by design
             if _reads(context, formula, cell):
                 continue  # the number is an input of that formula, not a copy of it

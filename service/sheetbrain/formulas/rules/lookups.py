@@ -19,7 +19,6 @@ from sheetbrain.formulas.nodes import (
     render,
     replace,
     unwrap,
-    walk,
     walk_with_ancestors,
 )
 from sheetbrain.formulas.rules.registry import SHAPE_RULES, SHEET_RULES
@@ -89,7 +88,7 @@ def _is_true_flag(node: Node) -> bool:
     "Lookup does an approximate match",
 )
 def approximate_lookup(context: ShapeContext) -> Iterator[Issue]:
-    for node in walk(context.tree):
+    for node in context.nodes:
         if not isinstance(node, Call):
             continue
         if node.name in ("VLOOKUP", "HLOOKUP") and len(node.args) in (3, 4):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from sheetbrain.formulas.catalog import Issue, ShapeContext, register
@@ -13,7 +14,6 @@ from sheetbrain.formulas.nodes import (
     Name,
     Node,
     Reference,
-    walk,
     walk_with_ancestors,
 )
 from sheetbrain.formulas.references import (
@@ -52,9 +52,7 @@ _SLIP_BASE = 0.65
 
 @register(SHAPE_RULES, "broken-reference", Severity.ERROR, {"errors"}, "Formula contains #REF!")
 def broken_reference(context: ShapeContext) -> Iterator[Issue]:
-    broken = [
-        n.text for n in walk(context.tree) if isinstance(n, ErrorLiteral) and n.code == "#REF!"
-    ]
+    broken = [n.text for n in context.nodes if isinstance(n, ErrorLiteral) and n.code == "#REF!"]
     if broken:
         yield Issue(
             f"Refers to {', '.join(broken)}: a referenced cell, row, column or sheet was deleted",
@@ -68,7 +66,7 @@ def broken_reference(context: ShapeContext) -> Iterator[Issue]:
 )
 def error_literal(context: ShapeContext) -> Iterator[Issue]:
     codes = sorted(
-        {n.code for n in walk(context.tree) if isinstance(n, ErrorLiteral) and n.code != "#REF!"}
+        {n.code for n in context.nodes if isinstance(n, ErrorLiteral) and n.code != "#REF!"}
     )
     if codes:
         yield Issue(
@@ -142,7 +140,7 @@ def absolute_reference_has_name(context: ShapeContext) -> Iterator[Issue]:
     found: list[tuple[str, str]] = []
     references = [
         n
-        for n in walk(context.tree)
+        for n in context.nodes
         if isinstance(n, Reference) and n.workbook is None and n.area.has_absolute_part
     ]
     for reference in sorted(references, key=lambda r: r.position, reverse=True):
@@ -170,7 +168,7 @@ def absolute_reference_has_name(context: ShapeContext) -> Iterator[Issue]:
 
 def _whole_references(context: ShapeContext) -> Iterator[tuple[Reference, str | None]]:
     """Whole-column/row references with the function they are an argument of."""
-    for node, ancestors in walk_with_ancestors(context.tree):
+    for node, ancestors in context.walked:
         if isinstance(node, Reference) and node.area.kind in (
             ReferenceKind.COLUMNS,
             ReferenceKind.ROWS,
@@ -362,14 +360,19 @@ def drifted_input_reference(context: SheetContext) -> Iterator[Issue]:
     reference lacked its `$` and moved with the copy (=B29*S22 among =Bn*$S$2)."""
     if context.regions.known is None:
         return  # no values: nothing says which cells are blank
-    groups: dict[tuple[bool, int, str], list[SheetCell]] = {}
     skeletons: dict[str, str] = {}
     for cell in context.cells.values():
-        if cell.shape is None or "!" in cell.shape:
-            continue  # other sheets' references are not in `areas`, so slots would not align
-        skeleton = skeletons.get(cell.shape)
-        if skeleton is None:
-            skeleton = skeletons[cell.shape] = _R1C1.sub("@", cell.shape)
+        if cell.shape is not None and cell.shape not in skeletons and "!" not in cell.shape:
+            # other sheets' references are not in `areas`, so slots would not align
+            skeletons[cell.shape] = _R1C1.sub("@", cell.shape)
+    # a skeleton written in one shape only cannot hold a drifted copy: skip its cells
+    # (most of a sheet) instead of grouping them
+    mixed = {skeleton for skeleton, shapes in Counter(skeletons.values()).items() if shapes > 1}
+    groups: dict[tuple[bool, int, str], list[SheetCell]] = {}
+    for cell in context.cells.values():
+        if cell.shape is None or skeletons.get(cell.shape) not in mixed:
+            continue
+        skeleton = skeletons[cell.shape]
         groups.setdefault((True, cell.column, skeleton), []).append(cell)
         groups.setdefault((False, cell.row, skeleton), []).append(cell)
     reported: set[int] = set()

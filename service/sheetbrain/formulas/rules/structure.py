@@ -37,7 +37,7 @@ VOLATILE_FUNCTIONS = frozenset(
     "Volatile function recalculates on every change",
 )
 def volatile_functions(context: ShapeContext) -> Iterator[Issue]:
-    names = sorted({n.name for n in walk(context.tree) if isinstance(n, Call)} & VOLATILE_FUNCTIONS)
+    names = sorted({n.name for n in context.nodes if isinstance(n, Call)} & VOLATILE_FUNCTIONS)
     if names:
         yield Issue(
             f"Uses volatile {', '.join(names)}: recalculated on every edit, slowing the "
@@ -226,7 +226,7 @@ def _checked(
     "Array formula where SUMIFS/COUNTIFS fits",
 )
 def array_aggregate(context: ShapeContext) -> Iterator[Issue]:
-    for node in walk(context.tree):
+    for node in context.nodes:
         if not isinstance(node, Call):
             continue
         recognised = _conditional_aggregate(node)
@@ -296,7 +296,7 @@ def _chain_rewrite(chain: list[Call], subject: str) -> str:
 )
 def if_chain(context: ShapeContext) -> Iterator[Issue]:
     inner_links: set[int] = set()
-    for node in walk(context.tree):
+    for node in context.nodes:
         if not (isinstance(node, Call) and node.name == "IF") or id(node) in inner_links:
             continue
         chain = _if_chain(node)
