@@ -147,3 +147,54 @@ def test_share_of_a_row_sum_is_not_a_total_leaving_out_the_cells_after_it():
         cells |= {f"D{r}": 100.0 * r, f"E{r}": 900.0 * r, f"F{r}": 0.3}
         cells |= {f"G{r}": f"=D{r}/E{r}", f"H{r}": f"=D{r}/SUM(D{r}:E{r})"}
     assert found(cells, "omitted-adjacent-cells") == []
+
+
+def amounts_in_c(rows=range(6, 14)):
+    """Items in A, budget in C, column D empty (as under cells merged across C:D), actual
+    amounts in E."""
+    return (
+        {"C5": "Budget", "E5": "Actual"}
+        | {f"A{r}": f"Item {r}" for r in rows}
+        | {f"{c}{r}": 1000.0 + r for c in "CE" for r in rows}
+    )
+
+
+def test_total_whose_range_takes_in_an_empty_column_is_an_error_over_its_own_column():
+    [finding] = found(amounts_in_c() | {"A14": "TOTAL", "C14": "=SUM(C6:D13)"}, SPANS)
+    assert (finding.cells, finding.severity, finding.suggested_formula("C14")) == (
+        ("C14",),
+        Severity.ERROR,
+        "=SUM(C6:C13)",
+    )
+    assert "takes in column D, empty all along it" in finding.message
+
+
+def test_row_total_whose_range_takes_in_an_empty_row_is_an_error_over_its_own_row():
+    cells = {f"{c}2": 10.0 + i for i, c in enumerate("BCDE")} | {"F2": "=SUM(B2:E3)"}
+    [finding] = found(cells | {"A2": "Hours", "A3": "", "A4": "Rate", "B4": 1.0}, SPANS)
+    assert (finding.suggested_formula("F2"), "takes in row 3" in finding.message) == (
+        "=SUM(B2:E2)",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({f"D{r}": 5.0 for r in range(6, 14)}, "both columns hold numbers: a block total"),
+        ({"D9": 5.0}, "one number in D makes it part of the block"),
+    ],
+)
+def test_block_totals_over_columns_holding_data_are_not_flagged(extra, reason):
+    cells = amounts_in_c() | extra | {"A14": "TOTAL", "C14": "=SUM(C6:D13)"}
+    assert found(cells, SPANS) == [], reason
+
+
+def test_a_block_total_without_values_is_not_judged():
+    cells = {"C14": "=SUM(C6:D13)", "E14": "=SUM(E6:E13)"}
+    assert found(cells, SPANS) == []
+
+
+def test_an_empty_column_beyond_what_was_sent_is_unknown_not_empty():
+    cells = amounts_in_c() | {"A14": "TOTAL", "E14": "=SUM(E6:F13)"}
+    assert found(cells, SPANS) == []

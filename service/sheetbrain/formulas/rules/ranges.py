@@ -11,8 +11,9 @@ Reported, with the range corrected where that is clear:
 - the range stops short of numbers between it and the total, or starts below numbers at
   the top of its block that the totals beside it include (`omitted-adjacent-cells`);
 - the range starts on a header or section-title row, or ends on a blank separator row:
-  the total is right today and wrong after the next row is inserted there
-  (`range-spans-label-or-blank-row`);
+  the total is right today and wrong after the next row is inserted there; or a range of
+  several columns takes in an edge column empty all along it (`=SUM(C6:D13)` under data
+  in C only) (`range-spans-label-or-blank-row`);
 - the range counts a subtotal together with the rows it sums (`subtotal-double-counted`).
 """
 
@@ -209,7 +210,92 @@ def _analyse(context: SheetContext) -> dict[int, RangeProblem]:
         problem = _wrong_line(context, cell, total, siblings)
         if problem is not None:
             found.setdefault(cell.index, problem)
+    for cell, block in _block_totals(context):
+        problem = _takes_in_empty_line(context, cell, block)
+        if problem is not None:
+            found.setdefault(cell.index, problem)
     return found
+
+
+Block = tuple[int, int, int, int]  # first row, first column, last row, last column
+
+
+def _block_totals(context: SheetContext) -> Iterator[tuple[SheetCell, Block]]:
+    """Aggregated ranges of several rows and several columns, closed by a formula below
+    them in one of their columns (or right of them in one of their rows)."""
+    for cell in context.cells.values():
+        if cell.shape is None:
+            continue
+        for area in context.references[cell.shape].aggregated:
+            block = area.at(cell.row, cell.column)
+            first_row, first_column, last_row, last_column = block
+            if first_row == last_row or first_column == last_column:
+                continue
+            below = last_row < cell.row and first_column <= cell.column <= last_column
+            right = last_column < cell.column and first_row <= cell.row <= last_row
+            if below or right:
+                yield cell, block
+
+
+def _takes_in_empty_line(
+    context: SheetContext, cell: SheetCell, block: Block
+) -> RangeProblem | None:
+    """A total of its own column's data whose range also takes in a column that is empty
+    all the way down (`=SUM(C6:D13)` with nothing in D6:D13), or likewise a row: it
+    reads as adding two columns, and whatever is later typed there is added to it."""
+    known = context.regions.known
+    first_row, first_column, last_row, last_column = block
+    if known is None or not (
+        known[0] <= first_row
+        and known[1] <= first_column
+        and last_row <= known[2]
+        and last_column <= known[3]
+    ):
+        return None  # beyond what the audit was sent, empty cannot be told from unknown
+    vertical = last_row < cell.row  # a totals row under the block: its lines are columns
+    own = cell.column if vertical else cell.row
+    low, high = (first_column, last_column) if vertical else (first_row, last_row)
+    along = (first_row, last_row) if vertical else (first_column, last_column)
+
+    def empty(index: int) -> bool:
+        return not context.regions.across(not vertical, index, *along)
+
+    kept_low, kept_high = low, high
+    while kept_low < own and empty(kept_low):
+        kept_low += 1
+    while kept_high > own and empty(kept_high):
+        kept_high -= 1
+    own_line = Line(vertical, own)
+    own_numbers = sum(
+        1
+        for index in range(along[0], along[1] + 1)
+        if (found := context.cells.get(own_line.at(index))) is not None and found.numeric
+    )
+    if (kept_low, kept_high) == (low, high) or own_numbers < 2:
+        return None
+    what = "column" if vertical else "row"
+    name = column_letters if vertical else str
+    dropped = [name(index) for index in (*range(low, kept_low), *range(kept_high + 1, high + 1))]
+    if vertical:
+        new = ((first_row, kept_low), (last_row, kept_high))
+    else:
+        new = ((kept_low, first_column), (kept_high, last_column))
+    old = ((first_row, first_column), (last_row, last_column))
+    summed = f"{format_address(*old[0])}:{format_address(*old[1])}"
+    meant = f"{format_address(*new[0])}:{format_address(*new[1])}"
+    return RangeProblem(
+        RANGE_SPANS_LABEL_OR_BLANK,
+        Issue(
+            f"The range {summed} in {cell.address} takes in {what} {', '.join(dropped)}, "
+            f"empty all along it: the total reads as adding more {what}s than it does, "
+            f"and whatever is typed there later is added to it",
+            f"Make the range cover only the {what}s with data ({meant}).",
+            0.8,
+            _rewritten(context, cell, old, new),
+            Severity.ERROR,
+            (cell.index,),
+        ),
+    )
 
 
 def _wrong_line(
@@ -529,18 +615,24 @@ def _double_counts(context: SheetContext, total: Total) -> RangeProblem | None:
 
 def _resized(context: SheetContext, total: Total, first: int, last: int) -> str | None:
     """The total's formula with its range moved to span `first`..`last`, as a shape."""
-    return _rewritten(context, total, (total.line.at(first), total.line.at(last)))
+    return _rewritten(
+        context, total.cell, total.corners, (total.line.at(first), total.line.at(last))
+    )
 
 
 def _moved(context: SheetContext, cell: SheetCell, total: Total, line: Line) -> str | None:
     """The total's formula with its range moved onto `line`, as a shape."""
-    return _rewritten(context, total, (line.at(total.first), line.at(total.last)))
+    return _rewritten(context, cell, total.corners, (line.at(total.first), line.at(total.last)))
 
 
-def _rewritten(context: SheetContext, total: Total, new: tuple[Position, Position]) -> str | None:
-    cell = total.cell
+def _rewritten(
+    context: SheetContext,
+    cell: SheetCell,
+    old: tuple[Position, Position],
+    new: tuple[Position, Position],
+) -> str | None:
+    """The formula of `cell` with the range spanning `old` moved to span `new`, as a shape."""
     formula = context.formulas[cell.index]
-    old = total.corners
     try:
         tree = parse_formula(formula)
     except FormulaError:
